@@ -1,0 +1,291 @@
+//! Benchmarks behind `voxgate bench …`. Each prints its figures and writes them as JSON
+//! and Markdown under the output directory (default `bench-results/`). Figures are
+//! ratios against a baseline measured in the same run, never absolute pass/fail times.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use bytes::Bytes;
+use clap::Subcommand;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use serde::{Deserialize, Serialize};
+use voxgate_runtime::{CallContext, Runtime, RuntimeConfig, TenantEnv, TenantPlugins};
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// A plugin function call in a fresh instance against the same lookup as an HTTP
+    /// webhook to a local keep-alive hyper server.
+    PluginCall {
+        /// Measured calls per side.
+        #[arg(long, default_value_t = 20_000)]
+        iterations: usize,
+        /// The plugin to call (default: static_contacts.wasm in the plugins directory).
+        #[arg(long)]
+        plugin: Option<PathBuf>,
+        /// Where to write results.
+        #[arg(long, default_value = "bench-results")]
+        out: PathBuf,
+    },
+}
+
+pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
+    match cmd {
+        BenchCommand::PluginCall {
+            iterations,
+            plugin,
+            out,
+        } => plugin_call(iterations, plugin, out).await,
+    }
+}
+
+/// Latency percentiles of one side, in microseconds.
+#[derive(Debug, Clone, Serialize)]
+pub struct Percentiles {
+    pub p50_us: f64,
+    pub p90_us: f64,
+    pub p99_us: f64,
+    pub max_us: f64,
+    pub samples: usize,
+}
+
+impl Percentiles {
+    pub fn of(samples: &mut [Duration]) -> Percentiles {
+        samples.sort_unstable();
+        let at = |q: f64| {
+            let i = ((samples.len() as f64 - 1.0) * q).round() as usize;
+            samples.get(i).map_or(0.0, |d| d.as_secs_f64() * 1e6)
+        };
+        Percentiles {
+            p50_us: at(0.50),
+            p90_us: at(0.90),
+            p99_us: at(0.99),
+            max_us: at(1.0),
+            samples: samples.len(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct PluginCallResult {
+    machine_cores: usize,
+    iterations: usize,
+    plugin: Percentiles,
+    webhook: Percentiles,
+    /// webhook p50 / plugin p50: how many times faster the plugin call is.
+    speedup_p50: f64,
+    speedup_p99: f64,
+}
+
+/// The webhook's answer; the same fields the plugin returns for a contact.
+#[derive(Debug, Serialize, Deserialize)]
+struct WebhookContact {
+    id: String,
+    first_name: String,
+    last_name: String,
+    phone: String,
+    tier: String,
+}
+
+const FIRST: [&str; 8] = [
+    "Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken",
+];
+const LAST: [&str; 8] = [
+    "Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Thompson",
+];
+
+/// The same lookup the static-contacts plugin performs, natively.
+fn lookup(phone: &str) -> Option<WebhookContact> {
+    let n: u32 = phone.strip_prefix("+1202555")?.parse().ok()?;
+    if phone.len() != 12 || n >= 1000 {
+        return None;
+    }
+    let i = n as usize;
+    Some(WebhookContact {
+        id: format!("s-{n:04}"),
+        first_name: FIRST[i % 8].into(),
+        last_name: LAST[(i / 8) % 8].into(),
+        phone: phone.into(),
+        tier: match n % 10 {
+            0 => "vip",
+            1..=3 => "preferred",
+            _ => "standard",
+        }
+        .into(),
+    })
+}
+
+async fn webhook_handler(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, hyper::Error> {
+    let body = req.into_body().collect().await?.to_bytes();
+    let phone: String = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v.get("phone").and_then(|p| p.as_str()).map(String::from))
+        .unwrap_or_default();
+    let (status, body) = match lookup(&phone) {
+        Some(c) => (200, serde_json::to_vec(&c).unwrap_or_default()),
+        None => (404, br#"{"error":"not_found"}"#.to_vec()),
+    };
+    let mut resp = Response::new(Full::new(Bytes::from(body)));
+    *resp.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::OK);
+    resp.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
+    Ok(resp)
+}
+
+/// Runs the webhook server on its own single-threaded runtime and thread, as a separate
+/// service would be, and returns its address.
+fn start_webhook() -> anyhow::Result<std::net::SocketAddr> {
+    let std_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    std_listener.set_nonblocking(true)?;
+    let addr = std_listener.local_addr()?;
+    std::thread::Builder::new()
+        .name("bench-webhook".into())
+        .spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async move {
+                let Ok(listener) = tokio::net::TcpListener::from_std(std_listener) else {
+                    return;
+                };
+                while let Ok((stream, _)) = listener.accept().await {
+                    let _ = stream.set_nodelay(true);
+                    tokio::spawn(async move {
+                        let service = hyper::service::service_fn(webhook_handler);
+                        let _ = hyper::server::conn::http1::Builder::new()
+                            .keep_alive(true)
+                            .serve_connection(TokioIo::new(stream), service)
+                            .await;
+                    });
+                }
+            });
+        })?;
+    Ok(addr)
+}
+
+async fn plugin_call(
+    iterations: usize,
+    plugin: Option<PathBuf>,
+    out: PathBuf,
+) -> anyhow::Result<()> {
+    let path = plugin.unwrap_or_else(|| crate::paths::plugins_dir().join("static_contacts.wasm"));
+    let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let runtime = Runtime::new(RuntimeConfig::default())?;
+    let version = runtime.load("static-contacts", &bytes)?;
+    let tenant = TenantPlugins::new(runtime, TenantEnv::builder("bench").build());
+    tenant.activate(version, None)?;
+    let session = tenant.session("bench");
+    let ctx = CallContext {
+        tenant: "bench".into(),
+        call_id: "bench".into(),
+        caller: "+12025550042".into(),
+        called: "+12025559999".into(),
+        language: "en".into(),
+        idempotency_key: None,
+    };
+
+    let addr = start_webhook()?;
+    let stream = tokio::net::TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(conn);
+    let url = format!("http://{addr}/contacts/lookup");
+
+    let phones: Vec<String> = (0..1000)
+        .map(|i| format!("+1202555{:04}", (i * 37) % 1000))
+        .collect();
+    let session = Arc::new(session);
+
+    let plugin_once = async |phone: &str| -> anyhow::Result<Duration> {
+        let t = Instant::now();
+        let c = session.lookup_contact(&ctx, phone).await?;
+        let d = t.elapsed();
+        anyhow::ensure!(c.phone == phone, "plugin answered the wrong contact");
+        Ok(d)
+    };
+    let mut webhook_once = async |phone: &str| -> anyhow::Result<Duration> {
+        let t = Instant::now();
+        let body = serde_json::to_vec(&serde_json::json!({ "phone": phone }))?;
+        let req = Request::post(&url)
+            .header(hyper::header::HOST, addr.to_string())
+            .header(hyper::header::CONTENT_TYPE, "application/json")
+            .body(Full::new(Bytes::from(body)))?;
+        sender.ready().await?;
+        let resp = sender.send_request(req).await?;
+        let body = resp.into_body().collect().await?.to_bytes();
+        let c: WebhookContact = serde_json::from_slice(&body)?;
+        let d = t.elapsed();
+        anyhow::ensure!(c.phone == phone, "webhook answered the wrong contact");
+        Ok(d)
+    };
+
+    // Warm both paths (pool slots, connection, caches), then measure in interleaved
+    // blocks so both sides see the same machine conditions.
+    for p in phones.iter().take(500) {
+        plugin_once(p).await?;
+        webhook_once(p).await?;
+    }
+    let mut plugin_samples = Vec::with_capacity(iterations);
+    let mut webhook_samples = Vec::with_capacity(iterations);
+    let block = 500;
+    let mut i = 0;
+    while i < iterations {
+        for k in 0..block.min(iterations - i) {
+            plugin_samples.push(plugin_once(&phones[(i + k) % phones.len()]).await?);
+        }
+        for k in 0..block.min(iterations - i) {
+            webhook_samples.push(webhook_once(&phones[(i + k) % phones.len()]).await?);
+        }
+        i += block;
+    }
+    let plugin = Percentiles::of(&mut plugin_samples);
+    let webhook = Percentiles::of(&mut webhook_samples);
+    let result = PluginCallResult {
+        machine_cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        iterations,
+        speedup_p50: webhook.p50_us / plugin.p50_us.max(f64::EPSILON),
+        speedup_p99: webhook.p99_us / plugin.p99_us.max(f64::EPSILON),
+        plugin,
+        webhook,
+    };
+    let md = format!(
+        "# plugin call vs webhook\n\n{} calls per side, {} cores.\n\n\
+         | path | p50 µs | p90 µs | p99 µs | max µs |\n|---|---|---|---|---|\n\
+         | plugin, fresh instance (static-contacts) | {:.1} | {:.1} | {:.1} | {:.1} |\n\
+         | webhook, keep-alive hyper on loopback | {:.1} | {:.1} | {:.1} | {:.1} |\n\n\
+         webhook / plugin: {:.2}× at p50, {:.2}× at p99\n",
+        result.iterations,
+        result.machine_cores,
+        result.plugin.p50_us,
+        result.plugin.p90_us,
+        result.plugin.p99_us,
+        result.plugin.max_us,
+        result.webhook.p50_us,
+        result.webhook.p90_us,
+        result.webhook.p99_us,
+        result.webhook.max_us,
+        result.speedup_p50,
+        result.speedup_p99,
+    );
+    print!("{md}");
+    std::fs::create_dir_all(&out)?;
+    std::fs::write(out.join("plugin-call.md"), &md)?;
+    std::fs::write(
+        out.join("plugin-call.json"),
+        serde_json::to_vec_pretty(&result)?,
+    )?;
+    println!(
+        "\nwritten to {}",
+        out.join("plugin-call.{md,json}").display()
+    );
+    Ok(())
+}

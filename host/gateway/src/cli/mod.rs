@@ -1,0 +1,83 @@
+//! `voxgate` subcommands.
+
+mod demo;
+mod plugin;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// voxgate: a voice gateway for AI phone assistants.
+#[derive(Debug, Parser)]
+#[command(name = "voxgate", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Log filter, e.g. `info`, `voxgate=debug` (overrides RUST_LOG).
+    #[arg(long, global = true)]
+    log: Option<String>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the gateway with its embedded demo defaults (the default command).
+    Run(demo::RunArgs),
+    /// Inspect, validate and call plugin components.
+    #[command(subcommand)]
+    Plugin(plugin::PluginCommand),
+    /// Serve the demo ERP (the fictional shop the demo plugins talk to).
+    DemoErp(demo::DemoErpArgs),
+    /// Benchmarks; results are printed and written under `bench-results/`.
+    #[command(subcommand)]
+    Bench(crate::bench::BenchCommand),
+}
+
+/// Parses the command line, runs the command, and maps its outcome to an exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log.as_deref());
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("voxgate: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let command = cli
+        .command
+        .unwrap_or(Command::Run(demo::RunArgs::default()));
+    runtime.block_on(async move {
+        match command {
+            Command::Run(args) => report(demo::run(args).await),
+            Command::Plugin(cmd) => plugin::run(cmd).await,
+            Command::DemoErp(args) => report(demo::demo_erp(args).await),
+            Command::Bench(cmd) => report(crate::bench::run(cmd).await),
+        }
+    })
+}
+
+fn report(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("voxgate: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(filter: Option<&str>) {
+    use tracing_subscriber::EnvFilter;
+    let filter = match filter {
+        Some(f) => EnvFilter::new(f),
+        None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+    };
+    // Logs go to stderr so that commands whose stdout is data (JSON) stay parseable.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

@@ -1,0 +1,6 @@
+//! The voxgate gateway: wires the sans-IO protocol core (`voxgate-proto`) and the plugin
+//! runtime (`voxgate-runtime`) to tokio, and holds the command-line tools.
+
+pub mod bench;
+pub mod cli;
+pub mod paths;

@@ -1,0 +1,31 @@
+//! Where voxgate keeps files when the operator does not say.
+
+use std::path::PathBuf;
+
+/// Directory for compiled plugin code: `VOXGATE_CACHE_DIR`, else the user's cache
+/// directory (`XDG_CACHE_HOME` or `~/.cache`) under `voxgate/code`.
+pub fn code_cache_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("VOXGATE_CACHE_DIR") {
+        return Some(PathBuf::from(dir));
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(base.join("voxgate/code"))
+}
+
+/// Directory holding the built example plugins (`*.wasm`): `VOXGATE_PLUGINS_DIR`, else
+/// the release output of the plugins workspace as `scripts/build-plugins` leaves it.
+pub fn plugins_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("VOXGATE_PLUGINS_DIR") {
+        return PathBuf::from(dir);
+    }
+    let target = std::env::var_os("VOXGATE_WASM_TARGET")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            std::env::var_os("HOME")
+                .map(|h| PathBuf::from(h).join(".cache/voxgate/wasm-target"))
+                .unwrap_or_else(|| PathBuf::from("target/wasm-plugins"))
+        });
+    target.join("wasm32-wasip2/release")
+}
