@@ -217,19 +217,36 @@ impl Request {
             .body()
             .map_err(|()| other("request body unavailable"))?;
         let future = outgoing_handler::handle(request, options).map_err(|e| map_code(&url, e))?;
+        // A server may answer before it has read the body (it did not need it); the body
+        // stream then closes under us. That is not a failure: the response decides.
+        let mut cut_short = false;
         if let Some(bytes) = &self.body {
             let stream = outgoing_body
                 .write()
                 .map_err(|()| other("request body stream unavailable"))?;
             // blocking_write_and_flush takes at most 4096 bytes per call.
             for chunk in bytes.chunks(4096) {
-                stream
-                    .blocking_write_and_flush(chunk)
-                    .map_err(|e| other(&format!("writing the request body: {e:?}")))?;
+                match stream.blocking_write_and_flush(chunk) {
+                    Ok(()) => {}
+                    Err(StreamError::Closed) => {
+                        cut_short = true;
+                        break;
+                    }
+                    Err(StreamError::LastOperationFailed(e)) => {
+                        return Err(other(&format!(
+                            "writing the request body: {}",
+                            e.to_debug_string()
+                        )));
+                    }
+                }
             }
             drop(stream);
         }
-        OutgoingBody::finish(outgoing_body, None).map_err(|e| map_code(&url, e))?;
+        if let Err(code) = OutgoingBody::finish(outgoing_body, None)
+            && !cut_short
+        {
+            return Err(map_code(&url, code));
+        }
 
         future.subscribe().block();
         let response = match future.get() {

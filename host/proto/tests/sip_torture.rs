@@ -18,25 +18,81 @@ use voxgate_proto::sip::{Verdict, lint};
 /// Our answer for every entry where `expected.tsv` leaves a choice, and why.
 const PINNED: &[(&str, &str, &str)] = &[
     // `either` entries: the policy choices documented in sip::lint.
-    ("rfc4475/lwsstart.dat", "reject", "request line is Method SP URI SP Version exactly"),
-    ("rfc4475/trws.dat", "reject", "request line is Method SP URI SP Version exactly"),
-    ("rfc4475/escruri.dat", "reject", "headers are not allowed in a Request-URI"),
-    ("rfc4475/baddate.dat", "accept", "Date is not used, so not judged"),
-    ("rfc4475/regbadct.dat", "reject", "a bare addr-spec with '?' is ambiguous"),
-    ("rfc5118/ipv6-bug-abnf-3-colons", "reject", "invalid IPv6 per RFC 4291 / RFC 5954"),
+    (
+        "rfc4475/lwsstart.dat",
+        "reject",
+        "request line is Method SP URI SP Version exactly",
+    ),
+    (
+        "rfc4475/trws.dat",
+        "reject",
+        "request line is Method SP URI SP Version exactly",
+    ),
+    (
+        "rfc4475/escruri.dat",
+        "reject",
+        "headers are not allowed in a Request-URI",
+    ),
+    (
+        "rfc4475/baddate.dat",
+        "accept",
+        "Date is not used, so not judged",
+    ),
+    (
+        "rfc4475/regbadct.dat",
+        "reject",
+        "a bare addr-spec with '?' is ambiguous",
+    ),
+    (
+        "rfc5118/ipv6-bug-abnf-3-colons",
+        "reject",
+        "invalid IPv6 per RFC 4291 / RFC 5954",
+    ),
     // Registered methods are accepted here; 405 is the UA core's decision.
-    ("rfc4475/escnull.dat", "accept", "REGISTER is a registered method"),
-    ("rfc4475/dblreq.dat", "accept", "REGISTER; bytes after Content-Length ignored"),
-    ("rfc4475/unksm2.dat", "accept", "REGISTER; a non-SIP To is legal syntax"),
-    ("rfc4475/regaut01.dat", "accept", "REGISTER; Authorization is not judged"),
+    (
+        "rfc4475/escnull.dat",
+        "accept",
+        "REGISTER is a registered method",
+    ),
+    (
+        "rfc4475/dblreq.dat",
+        "accept",
+        "REGISTER; bytes after Content-Length ignored",
+    ),
+    (
+        "rfc4475/unksm2.dat",
+        "accept",
+        "REGISTER; a non-SIP To is legal syntax",
+    ),
+    (
+        "rfc4475/regaut01.dat",
+        "accept",
+        "REGISTER; Authorization is not judged",
+    ),
     ("rfc4475/cparam01.dat", "accept", "REGISTER"),
     ("rfc4475/cparam02.dat", "accept", "REGISTER"),
-    ("rfc4475/regescrt.dat", "accept", "REGISTER; headers are allowed in a Contact URI"),
+    (
+        "rfc4475/regescrt.dat",
+        "accept",
+        "REGISTER; headers are allowed in a Contact URI",
+    ),
     // Unknown methods get 501.
     ("rfc4475/intmeth.dat", "answer:501", "unknown method"),
-    ("rfc4475/esc02.dat", "answer:501", "RE%47IST%45R is not REGISTER"),
-    ("rfc4475/mismatch02.dat", "answer:501", "method is checked before CSeq"),
-    ("rfc4475/sdp01.dat", "answer:406", "Accept admits no application/sdp"),
+    (
+        "rfc4475/esc02.dat",
+        "answer:501",
+        "RE%47IST%45R is not REGISTER",
+    ),
+    (
+        "rfc4475/mismatch02.dat",
+        "answer:501",
+        "method is checked before CSeq",
+    ),
+    (
+        "rfc4475/sdp01.dat",
+        "answer:406",
+        "Accept admits no application/sdp",
+    ),
 ];
 
 fn corpus_dir() -> PathBuf {
@@ -48,14 +104,14 @@ struct Entry {
     allowed: Vec<String>,
 }
 
-fn read_tsv(dir: &Path) -> Vec<Entry> {
+fn read_tsv(dir: &Path) -> Result<Vec<Entry>, String> {
     let path = dir.join("expected.tsv");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        format!(
             "the SIP torture corpus is missing: cannot read {}: {e}",
             path.display()
         )
-    });
+    })?;
     let mut entries = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let line = line.trim_end_matches('\r');
@@ -64,14 +120,17 @@ fn read_tsv(dir: &Path) -> Vec<Entry> {
         }
         let mut cols = line.split('\t');
         let (Some(file), Some(expect)) = (cols.next(), cols.next()) else {
-            panic!("expected.tsv line {}: not `file<TAB>expect<TAB>note`", n + 1);
+            return Err(format!(
+                "expected.tsv line {}: not `file<TAB>expect<TAB>note`",
+                n + 1
+            ));
         };
         entries.push(Entry {
             file: file.to_owned(),
             allowed: expect.split('|').map(str::to_owned).collect(),
         });
     }
-    entries
+    Ok(entries)
 }
 
 /// Whether `verdict` satisfies one alternative of the TSV.
@@ -96,7 +155,7 @@ fn has_choice(allowed: &[String]) -> bool {
 #[test]
 fn torture_corpus_verdicts() {
     let dir = corpus_dir();
-    let entries = read_tsv(&dir);
+    let entries = read_tsv(&dir).unwrap_or_else(|e| panic!("{e}"));
     assert!(!entries.is_empty(), "expected.tsv lists no messages");
     let mut mismatches = Vec::new();
     let mut listed = BTreeSet::new();
@@ -111,7 +170,12 @@ fn torture_corpus_verdicts() {
         };
         let verdict = lint(&bytes);
         // Visible with --nocapture: the whole table, for reviewing reasons.
-        println!("{:45} {:11} {}", e.file, verdict.to_string(), verdict.reason());
+        println!(
+            "{:45} {:11} {}",
+            e.file,
+            verdict.to_string(),
+            verdict.reason()
+        );
         let pinned = PINNED.iter().find(|(f, ..)| *f == e.file);
         let allowed = e.allowed.iter().any(|a| matches(a, &verdict));
         let pin_ok = pinned.is_none_or(|(_, want, _)| *want == verdict.to_string());
@@ -120,7 +184,9 @@ fn torture_corpus_verdicts() {
                 "{}: expected {}{}, got {} ({})",
                 e.file,
                 e.allowed.join("|"),
-                pinned.map_or(String::new(), |(_, p, why)| format!(" (pinned: {p}, {why})")),
+                pinned.map_or(String::new(), |(_, p, why)| format!(
+                    " (pinned: {p}, {why})"
+                )),
                 verdict,
                 verdict.reason()
             ));

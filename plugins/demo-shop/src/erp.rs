@@ -148,7 +148,8 @@ pub struct Product {
     pub category: String,
     pub unit: String,
     pub price: Money,
-    pub in_stock: u32,
+    /// Units on hand (the ERP's `in_stock` is only a yes/no flag).
+    pub stock: u32,
 }
 
 #[derive(Deserialize)]

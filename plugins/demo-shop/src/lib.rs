@@ -284,7 +284,7 @@ impl From<erp::Product> for Product {
             category: p.category,
             unit: p.unit,
             price: p.price.into(),
-            in_stock: p.in_stock,
+            in_stock: p.stock,
         }
     }
 }

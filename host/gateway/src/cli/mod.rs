@@ -2,6 +2,7 @@
 
 mod demo;
 mod plugin;
+mod sip;
 
 use std::process::ExitCode;
 
@@ -18,6 +19,8 @@ pub struct Cli {
     command: Option<Command>,
 }
 
+// Parsed once at start-up; the size difference between variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the gateway with its embedded demo defaults (the default command).
@@ -25,6 +28,9 @@ enum Command {
     /// Inspect, validate and call plugin components.
     #[command(subcommand)]
     Plugin(plugin::PluginCommand),
+    /// SIP tools for operators.
+    #[command(subcommand)]
+    Sip(sip::SipCommand),
     /// Serve the demo ERP (the fictional shop the demo plugins talk to).
     DemoErp(demo::DemoErpArgs),
     /// Benchmarks; results are printed and written under `bench-results/`.
@@ -53,6 +59,7 @@ pub fn main() -> ExitCode {
         match command {
             Command::Run(args) => report(demo::run(args).await),
             Command::Plugin(cmd) => plugin::run(cmd).await,
+            Command::Sip(cmd) => sip::run(cmd),
             Command::DemoErp(args) => report(demo::demo_erp(args).await),
             Command::Bench(cmd) => report(crate::bench::run(cmd).await),
         }

@@ -13,6 +13,8 @@ use voxgate_runtime::{
     plugin_error_json,
 };
 
+// Parsed once at start-up; the size difference between variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub(super) enum PluginCommand {
     /// Validate a component: WIT version, interfaces it serves, imports, and what is

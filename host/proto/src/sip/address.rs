@@ -12,6 +12,7 @@
 
 use std::fmt;
 
+use super::error::ParseError;
 use super::param::{self, Params};
 use super::scan::{self, Scanner, Syn};
 use super::uri::{self, Uri};
@@ -42,8 +43,12 @@ impl Address {
         self.params.value("tag")
     }
 
-    /// Parses one address (with parameters) from a header value.
-    pub fn parse(value: &[u8]) -> Result<Address, &'static str> {
+    /// Parses one address with its parameters, such as a From, To or Refer-To value.
+    pub fn parse(value: &[u8]) -> Result<Address, ParseError> {
+        Address::parse_raw(value).map_err(ParseError::Address)
+    }
+
+    pub(crate) fn parse_raw(value: &[u8]) -> Syn<Address> {
         let mut s = Scanner::new(value);
         let a = scan_address(&mut s, false)?;
         s.skip_ws();
@@ -87,7 +92,10 @@ pub(crate) fn scan_address(s: &mut Scanner<'_>, name_addr_only: bool) -> Syn<Add
             if s.peek() != Some(b'<') {
                 return Err("quoted display name must be followed by '<'");
             }
-            (Some(String::from_utf8_lossy(&scan::unquote(inner)).into_owned()), true)
+            (
+                Some(String::from_utf8_lossy(&scan::unquote(inner)).into_owned()),
+                true,
+            )
         }
         Some(b'<') => (None, true),
         _ => {
@@ -105,15 +113,15 @@ pub(crate) fn scan_address(s: &mut Scanner<'_>, name_addr_only: bool) -> Syn<Add
             if look.peek() == Some(b'<') && !words.is_empty() {
                 *s = look;
                 (Some(scan::string(words)), true)
-            } else if s.rest().contains(&b'<') && !matches!(s.rest().first(), Some(b'<')) {
-                let bare_uri = s.rest().iter().position(|&b| b == b'<').is_some_and(|lt| {
-                    s.rest().get(..lt).is_some_and(|pre| pre.contains(&b':'))
-                });
-                if !bare_uri {
+            } else {
+                // No display name, so an addr-spec. A '<' before any ':' means the
+                // sender meant a display name but wrote something that is not one
+                // (RFC 4475 §3.1.2.15: `Bell, Alexander <sip:…>`).
+                let lt = s.rest().iter().position(|&b| b == b'<');
+                let colon = s.rest().iter().position(|&b| b == b':');
+                if lt.is_some_and(|lt| colon.is_none_or(|c| lt < c)) {
                     return Err("display name must be tokens or a quoted string");
                 }
-                (None, false)
-            } else {
                 (None, false)
             }
         }
@@ -187,7 +195,10 @@ mod tests {
         let a = addr("caller<sip:caller@example.com>;tag=323");
         assert_eq!(a.display_name.as_deref(), Some("caller"));
         let a = addr("token1~` token2'+_ token3*%!.- <sip:mundane@example.com>;tag=x");
-        assert_eq!(a.display_name.as_deref(), Some("token1~` token2'+_ token3*%!.-"));
+        assert_eq!(
+            a.display_name.as_deref(),
+            Some("token1~` token2'+_ token3*%!.-")
+        );
         // addr-spec: ;user=phone is a header parameter here.
         let a = addr("sip:+16505552222@ss1.example.net;user=phone");
         assert_eq!(a.params.value("user"), Some("phone"));
@@ -216,7 +227,10 @@ mod tests {
             "sip:a@b junk",
             "",
         ] {
-            assert!(Address::parse(bad.as_bytes()).is_err(), "{bad:?} should fail");
+            assert!(
+                Address::parse(bad.as_bytes()).is_err(),
+                "{bad:?} should fail"
+            );
         }
     }
 

@@ -87,7 +87,9 @@ impl RequestBuilder {
     /// Sets the body and its Content-Type.
     pub fn body(mut self, content_type: &str, body: impl Into<Bytes>) -> Self {
         self.req.body = body.into();
-        self.req.headers.set(HeaderName::ContentType, content_type.to_owned());
+        self.req
+            .headers
+            .set(HeaderName::ContentType, content_type.to_owned());
         self
     }
 
@@ -188,7 +190,9 @@ impl ResponseBuilder {
     /// Sets the body and its Content-Type.
     pub fn body(mut self, content_type: &str, body: impl Into<Bytes>) -> Self {
         self.resp.body = body.into();
-        self.resp.headers.set(HeaderName::ContentType, content_type.to_owned());
+        self.resp
+            .headers
+            .set(HeaderName::ContentType, content_type.to_owned());
         self
     }
 
@@ -215,8 +219,18 @@ mod tests {
         from.display_name = Some("Alice \"A\"".into());
         from.params.set("tag", Some("f1"));
         Request::builder(Method::Invite, uri)
-            .via(&Via::new(Transport::Udp, Host::Ipv6("2001:db8::1".parse().unwrap()), Some(5060), "z9hG4bK1"))
-            .via(&Via::new(Transport::Udp, Host::Domain("p.example.org".into()), None, "z9hG4bK2"))
+            .via(&Via::new(
+                Transport::Udp,
+                Host::Ipv6("2001:db8::1".parse().unwrap()),
+                Some(5060),
+                "z9hG4bK1",
+            ))
+            .via(&Via::new(
+                Transport::Udp,
+                Host::Domain("p.example.org".into()),
+                None,
+                "z9hG4bK2",
+            ))
             .max_forwards(70)
             .from_address(&from)
             .to_address(&Address::new(Uri::parse("sip:bob@example.com").unwrap()))
@@ -235,7 +249,10 @@ mod tests {
         };
         assert_eq!(back, req);
         assert_eq!(back.headers.cseq().unwrap().method, Method::Invite);
-        assert_eq!(back.headers.from_address().unwrap().display_name.as_deref(), Some("Alice \"A\""));
+        assert_eq!(
+            back.headers.from_address().unwrap().display_name.as_deref(),
+            Some("Alice \"A\"")
+        );
         assert_eq!(back.headers.vias().unwrap()[0].port, Some(5060));
         assert_eq!(back.headers.content_length(), Ok(Some(5)));
     }
@@ -245,7 +262,18 @@ mod tests {
         let req = invite();
         let resp = Response::reply(&req, StatusCode::OK).to_tag("t9").build();
         let names: Vec<_> = resp.headers.iter().map(|h| h.name.as_str()).collect();
-        assert_eq!(names, ["Via", "Via", "From", "To", "Call-ID", "CSeq", "Content-Length"]);
+        assert_eq!(
+            names,
+            [
+                "Via",
+                "Via",
+                "From",
+                "To",
+                "Call-ID",
+                "CSeq",
+                "Content-Length"
+            ]
+        );
         assert_eq!(resp.headers.to_address().unwrap().tag(), Some("t9"));
         assert_eq!(resp.headers.from_address().unwrap().tag(), Some("f1"));
         assert_eq!(resp.reason, "OK");
@@ -265,7 +293,9 @@ mod tests {
 
     #[test]
     fn tag_on_bare_addr_spec_to() {
-        let mut r = Response::builder(StatusCode::OK).header("t", "sip:a@b;user=phone").build();
+        let mut r = Response::builder(StatusCode::OK)
+            .header("t", "sip:a@b;user=phone")
+            .build();
         assert!(r.set_to_tag("x"));
         let to = r.headers.to_address().unwrap();
         assert_eq!(to.tag(), Some("x"));

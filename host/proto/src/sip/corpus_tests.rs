@@ -54,7 +54,10 @@ fn round_trip_every_parseable_message() {
         );
         match (&first, &second) {
             (Message::Request(a), Message::Request(b)) => {
-                assert_eq!((&a.method, &a.uri, a.version), (&b.method, &b.uri, b.version));
+                assert_eq!(
+                    (&a.method, &a.uri, a.version),
+                    (&b.method, &b.uri, b.version)
+                );
             }
             (Message::Response(a), Message::Response(b)) => {
                 assert_eq!((a.status, &a.reason), (b.status, &b.reason));
@@ -68,7 +71,11 @@ fn round_trip_every_parseable_message() {
         assert_eq!(h.0.to_address().ok(), h.1.to_address().ok(), "{name}");
         assert_eq!(h.0.contacts().ok(), h.1.contacts().ok(), "{name}");
         // And so does the verdict.
-        assert_eq!(lint(&printed).to_string(), lint(&bytes).to_string(), "{name}");
+        assert_eq!(
+            lint(&printed).to_string(),
+            lint(&bytes).to_string(),
+            "{name}"
+        );
     }
     assert!(parsed >= 40, "only {parsed} corpus messages parsed");
 }
@@ -109,12 +116,22 @@ fn long_and_unusual_values() {
     let Message::Request(r) = message("rfc4475/intmeth.dat") else {
         panic!()
     };
-    assert_eq!(r.method.as_str(), "!interesting-Method0123456789_*+`.%indeed'~");
+    assert_eq!(
+        r.method.as_str(),
+        "!interesting-Method0123456789_*+`.%indeed'~"
+    );
     let to = r.headers.to_address().unwrap();
     assert_eq!(to.display_name.as_deref(), Some("BEL:\x07 NUL:\0 DEL:\x7f"));
     let from = r.headers.from_address().unwrap();
     assert_eq!(from.tag(), Some("_token~1'+`*%!-."));
-    assert!(from.params.get("fromParam''~+*_!.-%").unwrap().unquoted().unwrap().starts_with('\u{440}'));
+    assert!(
+        from.params
+            .get("fromParam''~+*_!.-%")
+            .unwrap()
+            .unquoted()
+            .unwrap()
+            .starts_with('\u{440}')
+    );
     let Message::Request(r) = message("rfc4475/esc01.dat") else {
         panic!()
     };
@@ -143,11 +160,21 @@ fn rfc5118_values() {
     let vias = m.headers().vias().unwrap();
     assert_eq!(vias[0].port, Some(6050));
     assert_eq!(vias[2].received(), Some("192.0.2.200".parse().unwrap()));
-    for f in ["rfc5118/via-received-param-with-delim", "rfc5118/via-received-param-no-delim"] {
+    for f in [
+        "rfc5118/via-received-param-with-delim",
+        "rfc5118/via-received-param-no-delim",
+    ] {
         let v = message(f).headers().top_via().unwrap();
-        assert_eq!(v.received(), Some("2001:db8::9:255".parse().unwrap()), "{f}");
+        assert_eq!(
+            v.received(),
+            Some("2001:db8::9:255".parse().unwrap()),
+            "{f}"
+        );
     }
-    let v = message("rfc5118/ipv4-mapped-ipv6").headers().top_via().unwrap();
+    let v = message("rfc5118/ipv4-mapped-ipv6")
+        .headers()
+        .top_via()
+        .unwrap();
     assert_eq!(v.host, Host::Ipv6("::ffff:192.0.2.10".parse().unwrap()));
     assert_eq!(v.port, Some(19823));
 }
@@ -182,7 +209,10 @@ fn stream_framing_of_corpus_messages() {
         }
     }
     // The RFC 2543 INVITE has no Content-Length: fine on UDP, fatal on TCP.
-    let (_, inv2543) = corpus().into_iter().find(|(n, _)| n == "rfc4475/inv2543.dat").unwrap();
+    let (_, inv2543) = corpus()
+        .into_iter()
+        .find(|(n, _)| n == "rfc4475/inv2543.dat")
+        .unwrap();
     let mut f = StreamFramer::default();
     f.push(&inv2543);
     assert_eq!(f.next_event(), Err(ParseError::MissingContentLength));

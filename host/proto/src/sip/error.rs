@@ -41,6 +41,9 @@ pub enum ParseError {
     /// A URI given to [`Uri::parse`](super::Uri::parse) is malformed.
     #[error("URI: {0}")]
     Uri(&'static str),
+    /// A value given to [`Address::parse`](super::Address::parse) is malformed.
+    #[error("address: {0}")]
+    Address(&'static str),
     /// A header line cannot be split into name and value.
     #[error("header line {line}: {what}")]
     HeaderLine {

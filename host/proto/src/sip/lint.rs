@@ -48,10 +48,11 @@
 //! * A non-GMT Date (§3.1.2.12): accept; Date is not used.
 //! * A bare Contact URI with `?` (§3.1.2.13): reject; see `address.rs`.
 //! * `2001:db8:::192.0.2.1` (RFC 5118 §4.10): reject, per RFC 4291 and RFC 5954.
-//! * REGISTER, SUBSCRIBE, PUBLISH, MESSAGE and NOTIFY are registered methods, so they
-//!   are accepted here and their bodies are not judged: whether voxgate serves them
-//!   is the UA core's call (405 with Allow), and a 415 would wrongly suggest another
-//!   body might work.
+//! * REGISTER, SUBSCRIBE, NOTIFY, PUBLISH, MESSAGE and REFER are registered methods,
+//!   so they are accepted here and their bodies are not judged: whether voxgate
+//!   serves them, and what a NOTIFY's `message/sipfrag` means, is the UA core's
+//!   call (405 with Allow, or processing), and a 415 would wrongly suggest that
+//!   another body type might work.
 
 use std::fmt;
 
@@ -151,14 +152,36 @@ impl Default for UasPolicy {
     fn default() -> Self {
         UasPolicy {
             supported: Vec::new(),
-            body_types: ["application/sdp", "application/dtmf-relay", "multipart/mixed"]
-                .map(String::from)
-                .to_vec(),
+            body_types: [
+                "application/sdp",
+                "application/dtmf-relay",
+                "multipart/mixed",
+            ]
+            .map(String::from)
+            .to_vec(),
         }
     }
 }
 
 /// Lints one datagram with the default [`UasPolicy`].
+///
+/// The input is treated as one UDP datagram (bytes past Content-Length are ignored,
+/// a missing Content-Length means "to the end"), which is how the torture corpus
+/// files are meant to be read. Any bytes are fine: this never panics.
+///
+/// This is the function behind `voxgate sip lint FILE...`, which prints one line per
+/// file: the verdict as displayed (`accept`, `reject`, `drop`, `answer:NNN`) and
+/// [`Verdict::reason`].
+///
+/// ```
+/// use voxgate_proto::sip::lint;
+///
+/// let v = lint(b"OPTIONS sip:a@example.com SIP/7.0\r\nVia: SIP/7.0/UDP h\r\n\
+///     From: <sip:b@example.com>;tag=1\r\nTo: <sip:a@example.com>\r\n\
+///     Call-ID: x\r\nCSeq: 1 OPTIONS\r\n\r\n");
+/// assert_eq!(v.to_string(), "answer:505");
+/// assert_eq!(v.reason(), "version SIP/7.0 not supported");
+/// ```
 pub fn lint(bytes: &[u8]) -> Verdict {
     lint_with(bytes, &UasPolicy::default())
 }
@@ -173,7 +196,9 @@ pub fn lint_with(bytes: &[u8], policy: &UasPolicy) -> Verdict {
         },
         Err(e) => {
             let rest = bytes.get(parse::skip_crlfs(bytes)..).unwrap_or_default();
-            let is_response = rest.get(..4).is_some_and(|p| p.eq_ignore_ascii_case(b"SIP/"));
+            let is_response = rest
+                .get(..4)
+                .is_some_and(|p| p.eq_ignore_ascii_case(b"SIP/"));
             if is_response || rest.starts_with(b"ACK ") {
                 Verdict::Drop {
                     reason: e.to_string(),
@@ -345,8 +370,10 @@ fn check_body(req: &Request, policy: &UasPolicy) -> Option<Verdict> {
         let mut s = Scanner::new(d);
         s.skip_ws();
         let optional = s.token("disposition type").is_ok()
-            && param::parse_header_params(&mut s)
-                .is_ok_and(|p| p.value("handling").is_some_and(|v| v.eq_ignore_ascii_case("optional")));
+            && param::parse_header_params(&mut s).is_ok_and(|p| {
+                p.value("handling")
+                    .is_some_and(|v| v.eq_ignore_ascii_case("optional"))
+            });
         if optional {
             return None;
         }
@@ -357,7 +384,10 @@ fn check_body(req: &Request, policy: &UasPolicy) -> Option<Verdict> {
     {
         return Some(answer(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            format!("Content-Encoding {} not supported", String::from_utf8_lossy(enc)),
+            format!(
+                "Content-Encoding {} not supported",
+                String::from_utf8_lossy(enc)
+            ),
             vec![Header::new(HeaderName::AcceptEncoding, "identity")],
         ));
     }
@@ -366,10 +396,10 @@ fn check_body(req: &Request, policy: &UasPolicy) -> Option<Verdict> {
         Ok(None) => return Some(reject("body without Content-Type")),
         Err(e) => return Some(reject(e.to_string())),
     };
-    let handled = policy.body_types.iter().any(|t| {
-        t.split_once('/')
-            .is_some_and(|(ty, sub)| ct.is(ty, sub))
-    });
+    let handled = policy
+        .body_types
+        .iter()
+        .any(|t| t.split_once('/').is_some_and(|(ty, sub)| ct.is(ty, sub)));
     if !handled {
         return Some(answer(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -423,27 +453,48 @@ mod tests {
     fn verdicts() {
         assert_eq!(code(&lint(&request("INVITE", "", ""))), "accept");
         assert_eq!(code(&lint(&request("FOO", "", ""))), "answer:501");
-        assert_eq!(code(&lint(&request("INVITE", "Require: 100rel\r\n", ""))), "answer:420");
+        assert_eq!(
+            code(&lint(&request("INVITE", "Require: 100rel\r\n", ""))),
+            "answer:420"
+        );
         let with_100rel = UasPolicy {
             supported: vec!["100rel".into()],
             ..UasPolicy::default()
         };
         assert_eq!(
-            code(&lint_with(&request("INVITE", "Require: 100rel\r\n", ""), &with_100rel)),
+            code(&lint_with(
+                &request("INVITE", "Require: 100rel\r\n", ""),
+                &with_100rel
+            )),
             "accept"
         );
-        assert_eq!(code(&lint(&request("CANCEL", "Require: foo\r\n", ""))), "accept");
         assert_eq!(
-            code(&lint(&request("INVITE", "Content-Type: text/plain\r\n", "hi"))),
+            code(&lint(&request("CANCEL", "Require: foo\r\n", ""))),
+            "accept"
+        );
+        assert_eq!(
+            code(&lint(&request(
+                "INVITE",
+                "Content-Type: text/plain\r\n",
+                "hi"
+            ))),
             "answer:415"
         );
         assert_eq!(code(&lint(&request("INVITE", "", "hi"))), "reject");
         assert_eq!(
-            code(&lint(&request("INFO", "Content-Type: application/dtmf-relay\r\n", "Signal=1\r\n"))),
+            code(&lint(&request(
+                "INFO",
+                "Content-Type: application/dtmf-relay\r\n",
+                "Signal=1\r\n"
+            ))),
             "accept"
         );
         assert_eq!(
-            code(&lint(&request("MESSAGE", "Content-Type: text/plain\r\n", "hi"))),
+            code(&lint(&request(
+                "MESSAGE",
+                "Content-Type: text/plain\r\n",
+                "hi"
+            ))),
             "accept"
         );
         assert_eq!(
@@ -455,23 +506,46 @@ mod tests {
             "accept"
         );
         assert_eq!(
-            code(&lint(&request("INVITE", "Content-Type: application/sdp\r\nContent-Encoding: gzip\r\n", "x"))),
+            code(&lint(&request(
+                "INVITE",
+                "Content-Type: application/sdp\r\nContent-Encoding: gzip\r\n",
+                "x"
+            ))),
             "answer:415"
         );
-        assert_eq!(code(&lint(&request("INVITE", "Accept: text/html\r\n", ""))), "answer:406");
-        assert_eq!(code(&lint(&request("INVITE", "Accept:\r\n", ""))), "answer:406");
-        assert_eq!(code(&lint(&request("INVITE", "Accept: application/*\r\n", ""))), "accept");
         assert_eq!(
-            code(&lint(&request("INVITE", "Accept: application/sdp;q=0, text/html\r\n", ""))),
+            code(&lint(&request("INVITE", "Accept: text/html\r\n", ""))),
             "answer:406"
         );
-        assert_eq!(code(&lint(&request("OPTIONS", "Accept: text/html\r\n", ""))), "accept");
+        assert_eq!(
+            code(&lint(&request("INVITE", "Accept:\r\n", ""))),
+            "answer:406"
+        );
+        assert_eq!(
+            code(&lint(&request("INVITE", "Accept: application/*\r\n", ""))),
+            "accept"
+        );
+        assert_eq!(
+            code(&lint(&request(
+                "INVITE",
+                "Accept: application/sdp;q=0, text/html\r\n",
+                ""
+            ))),
+            "answer:406"
+        );
+        assert_eq!(
+            code(&lint(&request("OPTIONS", "Accept: text/html\r\n", ""))),
+            "accept"
+        );
         // An ACK is never answered.
         assert_eq!(
             code(&lint(&request("ACK", "Content-Type: text/plain\r\n", "x"))),
             "drop"
         );
-        assert_eq!(code(&lint(b"ACK sip:a@b SIP/2.0\r\nVia: x\r\n\r\n")), "drop");
+        assert_eq!(
+            code(&lint(b"ACK sip:a@b SIP/2.0\r\nVia: x\r\n\r\n")),
+            "drop"
+        );
         assert_eq!(code(&lint(b"")), "drop");
         assert_eq!(code(&lint(b"garbage")), "reject");
     }
@@ -483,18 +557,28 @@ mod tests {
         assert_eq!(code(&lint(&request("INVITE", ct, with_sdp))), "accept");
         let without = "--bb\r\nContent-Type: text/plain\r\n\r\nhello\r\n--bb--\r\n";
         assert_eq!(code(&lint(&request("INVITE", ct, without))), "answer:415");
-        assert_eq!(code(&lint(&request("INVITE", ct, "not multipart"))), "reject");
+        assert_eq!(
+            code(&lint(&request("INVITE", ct, "not multipart"))),
+            "reject"
+        );
         let no_boundary = "Content-Type: multipart/mixed\r\n";
-        assert_eq!(code(&lint(&request("INVITE", no_boundary, with_sdp))), "reject");
+        assert_eq!(
+            code(&lint(&request("INVITE", no_boundary, with_sdp))),
+            "reject"
+        );
     }
 
     #[test]
     fn answers_carry_their_headers() {
         let bytes = request("OPTIONS", "Require: foo, bar\r\n", "");
         let v = lint(&bytes);
-        let Verdict::Answer { headers, .. } = &v else { panic!("{v:?}") };
+        let Verdict::Answer { headers, .. } = &v else {
+            panic!("{v:?}")
+        };
         assert_eq!(headers[0].value, "foo, bar");
-        let Ok(Message::Request(req)) = parse_datagram(&bytes) else { panic!() };
+        let Ok(Message::Request(req)) = parse_datagram(&bytes) else {
+            panic!()
+        };
         let resp = v.response(&req, "tt").unwrap();
         assert_eq!(resp.status.code(), 420);
         assert_eq!(resp.headers.unsupported().unwrap(), ["foo", "bar"]);

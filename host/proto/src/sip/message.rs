@@ -98,7 +98,10 @@ impl Version {
             Some(p) if p.eq_ignore_ascii_case(b"SIP/") => t.get(4..).unwrap_or_default(),
             _ => return Err("version is not SIP/x.y"),
         };
-        let dot = rest.iter().position(|&b| b == b'.').ok_or("version is not SIP/x.y")?;
+        let dot = rest
+            .iter()
+            .position(|&b| b == b'.')
+            .ok_or("version is not SIP/x.y")?;
         let num = |d: &[u8]| {
             scan::parse_u64(d)
                 .and_then(|n| u32::try_from(n).ok())
@@ -367,7 +370,10 @@ mod tests {
     #[test]
     fn methods_are_case_sensitive_tokens() {
         assert_eq!(Method::parse(b"INVITE").unwrap(), Method::Invite);
-        assert_eq!(Method::parse(b"invite").unwrap(), Method::Extension("invite".into()));
+        assert_eq!(
+            Method::parse(b"invite").unwrap(),
+            Method::Extension("invite".into())
+        );
         assert!(!Method::parse(b"RE%47IST%45R").unwrap().is_known());
         assert!(Method::parse(b"IN VITE").is_err());
         assert!(Method::parse(b"").is_err());
@@ -376,13 +382,28 @@ mod tests {
     #[test]
     fn versions_and_codes() {
         assert_eq!(Version::parse(b"sip/2.0").unwrap(), Version::SIP_2_0);
-        assert_eq!(Version::parse(b"SIP/7.0").unwrap(), Version { major: 7, minor: 0 });
-        for bad in [&b"SIP/2"[..], b"SIP/.0", b"HTTP/1.1", b"SIP/2.0.1", b"SIP/99999999999.0"] {
+        assert_eq!(
+            Version::parse(b"SIP/7.0").unwrap(),
+            Version { major: 7, minor: 0 }
+        );
+        for bad in [
+            &b"SIP/2"[..],
+            b"SIP/.0",
+            b"HTTP/1.1",
+            b"SIP/2.0.1",
+            b"SIP/99999999999.0",
+        ] {
             assert!(Version::parse(bad).is_err());
         }
         assert!(StatusCode::new(99).is_none());
         assert!(StatusCode::new(700).is_none());
-        assert_eq!(StatusCode::new(420).unwrap().canonical_reason(), "Bad Extension");
-        assert_eq!(StatusCode::new(499).unwrap().canonical_reason(), "Client Error");
+        assert_eq!(
+            StatusCode::new(420).unwrap().canonical_reason(),
+            "Bad Extension"
+        );
+        assert_eq!(
+            StatusCode::new(499).unwrap().canonical_reason(),
+            "Client Error"
+        );
     }
 }

@@ -12,9 +12,30 @@
 //!   The parser has already run those accessors' grammars over the message, so on
 //!   a parsed message they only fail when a header is absent.
 //! * [`Request::builder`] and [`Response::reply`] create messages; `to_bytes` and
-//!   `Display` print them. Printing always yields a message this module parses back.
+//!   `Display` print them. Printing always yields correctly framed bytes, and a
+//!   parsed message prints to one that parses back to the same values.
 //! * [`lint`] applies the checks a UAS makes before processing a request and says
 //!   what to do with it ([`Verdict`]).
+//!
+//! ```
+//! use voxgate_proto::sip::{self, Message, Response, StatusCode, Verdict};
+//!
+//! let datagram = b"OPTIONS sip:support@gw.example.com SIP/2.0\r\n\
+//!     Via: SIP/2.0/UDP pbx.example.com;branch=z9hG4bK776asdhds\r\n\
+//!     Max-Forwards: 70\r\n\
+//!     To: <sip:support@gw.example.com>\r\n\
+//!     From: \"PBX\" <sip:pbx@example.com>;tag=1928301774\r\n\
+//!     i: a84b4c76e66710\r\n\
+//!     CSeq: 63104 OPTIONS\r\n\
+//!     l: 0\r\n\r\n";
+//! assert_eq!(sip::lint(datagram), Verdict::Accept);
+//! let Message::Request(req) = sip::parse_datagram(datagram)? else { unreachable!() };
+//! assert_eq!(req.headers.call_id()?, "a84b4c76e66710");
+//! assert_eq!(req.headers.top_via()?.branch(), Some("z9hG4bK776asdhds"));
+//! let ok = Response::reply(&req, StatusCode::OK).to_tag("gw1").build();
+//! assert!(ok.to_bytes().starts_with(b"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP pbx.example.com"));
+//! # Ok::<(), sip::ParseError>(())
+//! ```
 //!
 //! # Why it is strict where it is
 //!

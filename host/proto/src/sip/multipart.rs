@@ -66,8 +66,9 @@ fn parse_part(body: &Bytes, start: usize, end: usize) -> Result<Part, ParseError
             body: scan::slice(&content, 2, content.len()),
         });
     }
-    let head_end = scan::find(&content, 0, b"\r\n\r\n")
-        .ok_or(ParseError::Multipart("part headers not ended by an empty line"))?;
+    let head_end = scan::find(&content, 0, b"\r\n\r\n").ok_or(ParseError::Multipart(
+        "part headers not ended by an empty line",
+    ))?;
     let headers = parse::split_headers(&content, 0, head_end + 2, &Limits::default())?;
     Ok(Part {
         headers: Headers::from(headers),
@@ -88,7 +89,10 @@ mod tests {
         );
         let parts = split_multipart(&body, "b1").unwrap();
         assert_eq!(parts.len(), 3);
-        assert_eq!(parts[0].headers.content_type().unwrap().unwrap().subtype, "sdp");
+        assert_eq!(
+            parts[0].headers.content_type().unwrap().unwrap().subtype,
+            "sdp"
+        );
         assert_eq!(parts[0].body, "v=0\r\n");
         assert_eq!(parts[1].body, &b"\x01\x02"[..]);
         assert!(parts[1].headers.contains(HeaderName::ContentDisposition));

@@ -69,7 +69,11 @@ impl Params {
     /// Sets a parameter, replacing the first of that name or appending.
     pub fn set(&mut self, name: impl Into<String>, value: Option<impl Into<String>>) {
         let p = Param::new(name, value);
-        match self.0.iter_mut().find(|q| q.name.eq_ignore_ascii_case(&p.name)) {
+        match self
+            .0
+            .iter_mut()
+            .find(|q| q.name.eq_ignore_ascii_case(&p.name))
+        {
             Some(q) => *q = p,
             None => self.0.push(p),
         }
@@ -217,14 +221,18 @@ mod tests {
 
     #[test]
     fn header_params_with_whitespace_and_ipv6() {
-        let mut s = Scanner::new(b" ;  tag    = 1918181833n ; lr;received=2001:db8::9:255;x=\"a;b\" rest");
+        let mut s =
+            Scanner::new(b" ;  tag    = 1918181833n ; lr;received=2001:db8::9:255;x=\"a;b\" rest");
         let p = parse_header_params(&mut s).unwrap();
         assert_eq!(p.value("TAG"), Some("1918181833n"));
         assert!(p.contains("lr"));
         assert_eq!(p.value("received"), Some("2001:db8::9:255"));
         assert_eq!(p.get("x").unwrap().unquoted().unwrap(), "a;b");
         assert_eq!(s.rest(), b" rest");
-        assert_eq!(p.to_string(), ";tag=1918181833n;lr;received=2001:db8::9:255;x=\"a;b\"");
+        assert_eq!(
+            p.to_string(),
+            ";tag=1918181833n;lr;received=2001:db8::9:255;x=\"a;b\""
+        );
     }
 
     #[test]

@@ -131,7 +131,10 @@ fn parse_start_line(line: &[u8], headers: Headers, body: Bytes) -> Result<Messag
         return Err(ParseError::StartLine("bare CR or LF"));
     }
     // A method is a token and cannot contain '/', so "SIP/" starts a status line.
-    if line.get(..4).is_some_and(|p| p.eq_ignore_ascii_case(b"SIP/")) {
+    if line
+        .get(..4)
+        .is_some_and(|p| p.eq_ignore_ascii_case(b"SIP/"))
+    {
         // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase. The SP before
         // an empty reason is tolerated missing (RFC 4475 §3.1.1.13 keeps it).
         let mut parts = line.splitn(3, |&b| b == b' ');
@@ -197,7 +200,9 @@ pub(crate) fn split_headers(
     let mut line_no = 0usize;
     while pos < end {
         line_no += 1;
-        let eol = scan::find(buf, pos, b"\r\n").filter(|&e| e < end).unwrap_or(end);
+        let eol = scan::find(buf, pos, b"\r\n")
+            .filter(|&e| e < end)
+            .unwrap_or(end);
         let line = buf.get(pos..eol).unwrap_or_default();
         if line.iter().any(|&b| b == b'\r' || b == b'\n') {
             return Err(ParseError::HeaderLine {
@@ -292,7 +297,10 @@ fn push_field(
 /// The message's Content-Length, checking that all copies agree.
 pub(crate) fn content_lengths(headers: &[Header]) -> Result<Option<usize>, ParseError> {
     let mut found: Option<usize> = None;
-    for h in headers.iter().filter(|h| h.name == HeaderName::ContentLength) {
+    for h in headers
+        .iter()
+        .filter(|h| h.name == HeaderName::ContentLength)
+    {
         let n = parse_content_length(&h.value)?;
         match found {
             Some(first) if first != n => {
@@ -372,15 +380,25 @@ mod tests {
     #[test]
     fn framing_errors() {
         let base = OPTIONS.replace("Content-Length: 0\r\n", "");
-        let with = |cl: &str, body: &str| base.replace("\r\n\r\n", &format!("\r\n{cl}\r\n\r\n{body}"));
+        let with =
+            |cl: &str, body: &str| base.replace("\r\n\r\n", &format!("\r\n{cl}\r\n\r\n{body}"));
         assert!(matches!(
             parse_datagram(with("Content-Length: 10", "abc").as_bytes()),
-            Err(ParseError::BodyTruncated { declared: 10, available: 3 })
+            Err(ParseError::BodyTruncated {
+                declared: 10,
+                available: 3
+            })
         ));
         let e = parse_datagram(with("Content-Length: -999", "").as_bytes()).unwrap_err();
         assert!(e.is_fatal_for_stream(), "{e}");
         let e = parse_datagram(with("l: 1\r\nContent-Length: 2", "ab").as_bytes()).unwrap_err();
-        assert_eq!(e, ParseError::ConflictingContentLength { first: 1, second: 2 });
+        assert_eq!(
+            e,
+            ParseError::ConflictingContentLength {
+                first: 1,
+                second: 2
+            }
+        );
         let e = parse_datagram(with("l: 2\r\nContent-Length: 2", "ab").as_bytes()).unwrap_err();
         assert_eq!(e, ParseError::DuplicateHeader(HeaderName::ContentLength));
         // No Content-Length on a datagram: the rest is the body.
@@ -388,7 +406,10 @@ mod tests {
         assert_eq!(r.body, "body");
         assert_eq!(parse_datagram(b""), Err(ParseError::Empty));
         assert_eq!(parse_datagram(b"\r\n\r\n"), Err(ParseError::Empty));
-        assert_eq!(parse_datagram(b"OPTIONS sip:a@b SIP/2.0\r\n"), Err(ParseError::Incomplete));
+        assert_eq!(
+            parse_datagram(b"OPTIONS sip:a@b SIP/2.0\r\n"),
+            Err(ParseError::Incomplete)
+        );
     }
 
     #[test]
@@ -398,16 +419,28 @@ mod tests {
             parse_datagram(m.as_bytes()).unwrap_err()
         };
         // A continuation line joins the previous header, here making CSeq invalid.
-        assert!(matches!(bad(" folded: x\r\n"), ParseError::InvalidHeader { .. }));
+        assert!(matches!(
+            bad(" folded: x\r\n"),
+            ParseError::InvalidHeader { .. }
+        ));
         assert!(matches!(bad("NoColon\r\n"), ParseError::HeaderLine { .. }));
-        assert!(matches!(bad(": novalue\r\n"), ParseError::HeaderLine { .. }));
-        assert!(matches!(bad("Bad Name: x\r\n"), ParseError::HeaderLine { .. }));
+        assert!(matches!(
+            bad(": novalue\r\n"),
+            ParseError::HeaderLine { .. }
+        ));
+        assert!(matches!(
+            bad("Bad Name: x\r\n"),
+            ParseError::HeaderLine { .. }
+        ));
         assert!(matches!(bad("X: a\rb\r\n"), ParseError::HeaderLine { .. }));
         assert_eq!(
             bad("Max-Forwards: 300\r\n").to_string(),
             "Max-Forwards header: not a number from 0 to 255"
         );
-        assert_eq!(bad("Call-ID: again\r\n"), ParseError::DuplicateHeader(HeaderName::CallId));
+        assert_eq!(
+            bad("Call-ID: again\r\n"),
+            ParseError::DuplicateHeader(HeaderName::CallId)
+        );
         let first_line_folded = "OPTIONS sip:a@b SIP/2.0\r\n x: y\r\n\r\n";
         assert!(matches!(
             parse_datagram(first_line_folded.as_bytes()),
@@ -417,7 +450,8 @@ mod tests {
 
     #[test]
     fn start_lines() {
-        let resp = |l: &str| parse_datagram(format!("{l}\r\nVia: SIP/2.0/UDP h\r\n\r\n").as_bytes());
+        let resp =
+            |l: &str| parse_datagram(format!("{l}\r\nVia: SIP/2.0/UDP h\r\n\r\n").as_bytes());
         assert!(resp("SIP/2.0 100 ").is_ok());
         assert!(resp("SIP/2.0 100").is_ok());
         assert!(resp("SIP/2.0 200 = 2**3 * 5**2 \u{43d}\u{43e}").is_ok());

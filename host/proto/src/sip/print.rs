@@ -1,13 +1,16 @@
 //! Serialisation of messages to wire bytes.
 //!
-//! Printing is infallible and always yields a message this crate parses back. Two
-//! rules make that hold whatever a caller put into the fields:
+//! Printing is infallible and always yields correctly framed bytes, whatever a
+//! caller put into the fields; a parsed message prints to one that parses back to
+//! the same values (the corpus round-trip tests hold it to that). Two rules give the
+//! framing guarantee:
 //!
 //! * Content-Length is written from the body actually sent, replacing any value in
 //!   the header list (only the first Content-Length header is kept) or appended if
 //!   none, so a message framed for UDP without one is still valid on TCP.
-//! * CR and LF inside header values and the reason phrase are printed as spaces, so
-//!   no value can end a header early or smuggle in another one.
+//! * CR and LF inside the start line (URI, method, reason phrase) and header names
+//!   and values are printed as spaces, so no field can end a line early or smuggle
+//!   in a header.
 //!
 //! Header names are printed in their canonical long form; values are printed as
 //! stored, which for a parsed message means as received with folding unfolded.
@@ -21,7 +24,11 @@ use super::header::{HeaderName, Headers};
 use super::message::{Message, Request, Response};
 
 fn push_clean(out: &mut Vec<u8>, value: &[u8]) {
-    out.extend(value.iter().map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }));
+    out.extend(
+        value
+            .iter()
+            .map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }),
+    );
 }
 
 fn write_headers_and_body(out: &mut Vec<u8>, headers: &Headers, body: &[u8]) {
@@ -53,7 +60,10 @@ fn estimate(headers: &Headers, body: &[u8]) -> usize {
 impl Request {
     /// Appends the wire form to `out`.
     pub fn write_to(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(format!("{} {} {}\r\n", self.method, self.uri, self.version).as_bytes());
+        // The URI and an extension method are caller-supplied strings too.
+        let line = format!("{} {} {}", self.method, self.uri, self.version);
+        push_clean(out, line.as_bytes());
+        out.extend_from_slice(b"\r\n");
         write_headers_and_body(out, &self.headers, &self.body);
     }
 
@@ -156,8 +166,14 @@ mod tests {
         r.body = bytes::Bytes::from_static(b"abc");
         let again = parse_datagram(&r.to_bytes()).unwrap();
         assert!(!again.headers().contains("Evil"));
-        assert_eq!(again.headers().value(HeaderName::Subject).unwrap(), "x  Evil: yes");
+        assert_eq!(
+            again.headers().value(HeaderName::Subject).unwrap(),
+            "x  Evil: yes"
+        );
         assert_eq!(again.headers().content_length(), Ok(Some(3)));
         assert!(r.to_string().starts_with("OPTIONS sip:a@b SIP/2.0\r\n"));
+        r.method = crate::sip::Method::Extension("X\r\nEvil: 1\r\n".into());
+        let printed = r.to_bytes();
+        assert!(printed.starts_with(b"X  Evil: 1   sip:a@b SIP/2.0\r\nVia"));
     }
 }

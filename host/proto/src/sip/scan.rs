@@ -124,13 +124,16 @@ pub(crate) fn trim_ws(s: &[u8]) -> &[u8] {
 
 /// Finds `needle` in `hay` starting at `from`.
 pub(crate) fn find(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
-    let tail = hay.get(from..)?;
-    if needle.is_empty() || tail.len() < needle.len() {
-        return None;
+    let first = *needle.first()?;
+    let mut i = from;
+    loop {
+        let at = i + hay.get(i..)?.iter().position(|&b| b == first)?;
+        // Past the end means no later match can fit either.
+        if hay.get(at..at + needle.len())? == needle {
+            return Some(at);
+        }
+        i = at + 1;
     }
-    tail.windows(needle.len())
-        .position(|w| w == needle)
-        .map(|p| p + from)
 }
 
 /// `buf[start..end]` as a shared `Bytes`, without a panic path: every caller derives

@@ -21,6 +21,10 @@ use super::parse::{self, Framing, Limits};
 use super::scan;
 
 /// What the framer produced.
+// Events are handed out one at a time and consumed at once, never stored in bulk,
+// so the size of the message variant costs nothing and boxing it would cost an
+// allocation per message.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StreamEvent {
     /// One complete message: its exact bytes and the parse result.
@@ -36,6 +40,22 @@ pub enum StreamEvent {
 
 /// Splits a byte stream into SIP messages. Feed bytes with [`push`](Self::push),
 /// then call [`next_event`](Self::next_event) until it returns `Ok(None)`.
+///
+/// ```
+/// use voxgate_proto::sip::{StreamEvent, StreamFramer};
+///
+/// let mut framer = StreamFramer::default();
+/// framer.push(b"\r\n\r\nOPTIONS sip:a@b SIP/2.0\r\nContent-Le");
+/// assert_eq!(framer.next_event(), Ok(Some(StreamEvent::KeepAlive)));
+/// assert_eq!(framer.next_event(), Ok(None)); // needs more bytes
+/// framer.push(b"ngth: 2\r\n\r\nhi");
+/// let Ok(Some(StreamEvent::Message { parsed, .. })) = framer.next_event() else { panic!() };
+/// assert_eq!(parsed.unwrap().body(), "hi");
+///
+/// framer.push(b"OPTIONS sip:a@b SIP/2.0\r\nContent-Length: -1\r\n\r\n");
+/// let err = framer.next_event().unwrap_err();
+/// assert!(err.is_fatal_for_stream()); // close the connection
+/// ```
 #[derive(Debug)]
 pub struct StreamFramer {
     buf: BytesMut,
@@ -244,14 +264,22 @@ mod tests {
     #[test]
     fn framing_errors_are_fatal_and_sticky() {
         for (bad, want) in [
-            (&b"OPTIONS sip:a@b SIP/2.0\r\nVia: x\r\n\r\n"[..], ParseError::MissingContentLength),
+            (
+                &b"OPTIONS sip:a@b SIP/2.0\r\nVia: x\r\n\r\n"[..],
+                ParseError::MissingContentLength,
+            ),
             (
                 b"OPTIONS sip:a@b SIP/2.0\r\nContent-Length: -999\r\n\r\n",
-                ParseError::InvalidContentLength { value: "-999".into() },
+                ParseError::InvalidContentLength {
+                    value: "-999".into(),
+                },
             ),
             (
                 b"OPTIONS sip:a@b SIP/2.0\r\nContent-Length: 13\r\nl: 5\r\n\r\n",
-                ParseError::ConflictingContentLength { first: 13, second: 5 },
+                ParseError::ConflictingContentLength {
+                    first: 13,
+                    second: 5,
+                },
             ),
         ] {
             let mut f = StreamFramer::default();
@@ -272,7 +300,10 @@ mod tests {
         f.push(MSG);
         let ev = drain(&mut f);
         assert_eq!(ev.len(), 2);
-        assert!(matches!(&ev[0], StreamEvent::Message { parsed: Err(_), .. }));
+        assert!(matches!(
+            &ev[0],
+            StreamEvent::Message { parsed: Err(_), .. }
+        ));
         assert!(matches!(&ev[1], StreamEvent::Message { parsed: Ok(_), .. }));
     }
 

@@ -137,7 +137,11 @@ pub(crate) fn parse_content_type(v: &[u8]) -> Syn<MediaType> {
     let mut s = Scanner::new(v);
     let m = MediaType::scan(&mut s)?;
     s.skip_ws();
-    if s.is_empty() { Ok(m) } else { Err("unexpected text after media type") }
+    if s.is_empty() {
+        Ok(m)
+    } else {
+        Err("unexpected text after media type")
+    }
 }
 
 /// A possibly empty comma list (`Accept:` with no value is legal and means "no body
@@ -165,7 +169,9 @@ pub(crate) fn parse_accept(v: &[u8]) -> Syn<Vec<MediaType>> {
 }
 
 pub(crate) fn parse_option_tags(v: &[u8]) -> Syn<Vec<String>> {
-    parse_list(v, |s| s.token("option tag is not a token").map(scan::string))
+    parse_list(v, |s| {
+        s.token("option tag is not a token").map(scan::string)
+    })
 }
 
 pub(crate) fn parse_methods(v: &[u8]) -> Syn<Vec<Method>> {
@@ -188,7 +194,7 @@ pub(crate) fn validate(headers: &Headers) -> Result<(), ParseError> {
         let err = ParseError::header(&h.name);
         match h.name {
             HeaderName::Via => via::parse_via_list(v).map(drop),
-            HeaderName::From | HeaderName::To => Address::parse(v).map(drop),
+            HeaderName::From | HeaderName::To => Address::parse_raw(v).map(drop),
             HeaderName::CallId => parse_call_id(v).map(drop),
             HeaderName::CSeq => parse_cseq(v).map(drop),
             HeaderName::MaxForwards => parse_max_forwards(v).map(drop),
@@ -279,12 +285,12 @@ impl Headers {
 
     /// From.
     pub fn from_address(&self) -> Result<Address, ParseError> {
-        self.typed(HeaderName::From, Address::parse)
+        self.typed(HeaderName::From, Address::parse_raw)
     }
 
     /// To.
     pub fn to_address(&self) -> Result<Address, ParseError> {
-        self.typed(HeaderName::To, Address::parse)
+        self.typed(HeaderName::To, Address::parse_raw)
     }
 
     /// All Via values, top first, across all Via headers.
@@ -320,7 +326,9 @@ impl Headers {
 
     /// Record-Route values, in order.
     pub fn record_routes(&self) -> Result<Vec<Address>, ParseError> {
-        self.typed_all(HeaderName::RecordRoute, |v| address::parse_address_list(v, true))
+        self.typed_all(HeaderName::RecordRoute, |v| {
+            address::parse_address_list(v, true)
+        })
     }
 
     /// Max-Forwards, if present (RFC 2543 peers omit it).
@@ -412,23 +420,37 @@ mod tests {
         assert_eq!(parse_max_forwards(b"0068"), Ok(68));
         assert!(parse_max_forwards(b"300").is_err());
         assert!(parse_call_id(b"a b").is_err());
-        assert_eq!(parse_call_id(b"intmeth.word%ZK-!.*_+'@word`~)(><:\\/\"][?}{"), Ok("intmeth.word%ZK-!.*_+'@word`~)(><:\\/\"][?}{"));
+        assert_eq!(
+            parse_call_id(b"intmeth.word%ZK-!.*_+'@word`~)(><:\\/\"][?}{"),
+            Ok("intmeth.word%ZK-!.*_+'@word`~)(><:\\/\"][?}{")
+        );
         let ct = parse_content_type(b"multipart/mixed;boundary=\"7a9c\"").unwrap();
         assert!(ct.is("Multipart", "MIXED"));
-        assert_eq!(ct.params.get("boundary").unwrap().unquoted().unwrap(), "7a9c");
+        assert_eq!(
+            ct.params.get("boundary").unwrap().unquoted().unwrap(),
+            "7a9c"
+        );
         assert!(parse_content_type(b"application").is_err());
     }
 
     #[test]
     fn lists() {
-        let a = parse_accept(b"application/sdp, application/pkcs7-mime, multipart/mixed;q=0.5, */*").unwrap();
+        let a =
+            parse_accept(b"application/sdp, application/pkcs7-mime, multipart/mixed;q=0.5, */*")
+                .unwrap();
         assert_eq!(a.len(), 4);
         assert_eq!(a[2].q(), 0.5);
         assert!(a[3].covers("text", "plain"));
         assert!(parse_accept(b"").unwrap().is_empty());
-        assert_eq!(parse_option_tags(b"100rel , timer").unwrap(), ["100rel", "timer"]);
+        assert_eq!(
+            parse_option_tags(b"100rel , timer").unwrap(),
+            ["100rel", "timer"]
+        );
         assert!(parse_option_tags(b"a,,b").is_err());
-        assert_eq!(parse_methods(b"INVITE, ACK").unwrap(), [Method::Invite, Method::Ack]);
+        assert_eq!(
+            parse_methods(b"INVITE, ACK").unwrap(),
+            [Method::Invite, Method::Ack]
+        );
     }
 
     #[test]
@@ -439,7 +461,10 @@ mod tests {
             h.cseq().unwrap_err().to_string(),
             "CSeq header: sequence number missing"
         );
-        assert_eq!(h.call_id().unwrap_err().to_string(), "missing Call-ID header");
+        assert_eq!(
+            h.call_id().unwrap_err().to_string(),
+            "missing Call-ID header"
+        );
         assert_eq!(h.max_forwards(), Ok(None));
         h.append("Accept", "");
         assert_eq!(h.accept(), Ok(Some(vec![])));

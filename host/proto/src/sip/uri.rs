@@ -221,7 +221,10 @@ impl fmt::Display for Uri {
 
 /// Parses a whole byte string as a URI.
 pub(crate) fn parse_uri(s: &[u8]) -> Syn<Uri> {
-    let colon = s.iter().position(|&b| b == b':').ok_or("URI has no scheme")?;
+    let colon = s
+        .iter()
+        .position(|&b| b == b':')
+        .ok_or("URI has no scheme")?;
     let scheme = s.get(..colon).unwrap_or_default();
     let rest = s.get(colon + 1..).unwrap_or_default();
     let scheme_ok = scheme.first().is_some_and(u8::is_ascii_alphabetic)
@@ -362,7 +365,10 @@ fn parse_tel(s: &[u8]) -> Syn<TelUri> {
     let number = sc.take_while(|b| {
         b.is_ascii_hexdigit() || matches!(b, b'+' | b'*' | b'#' | b'-' | b'.' | b'(' | b')')
     });
-    if !number.iter().any(|b| b.is_ascii_hexdigit() || *b == b'*' || *b == b'#') {
+    if !number
+        .iter()
+        .any(|b| b.is_ascii_hexdigit() || *b == b'*' || *b == b'#')
+    {
         return Err("tel URI without a number");
     }
     if number.iter().skip(1).any(|&b| b == b'+') {
@@ -466,8 +472,13 @@ mod tests {
         assert!(u.params.is_empty());
         let u = sip("sip:null-%00-null@example.com");
         assert_eq!(u.user_unescaped().unwrap(), b"null-\0-null");
-        let u = sip("sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*:&it+has=1,weird!*pas$wo~d_too.(doesn't-it)@example.com");
-        assert_eq!(u.password.as_deref(), Some("&it+has=1,weird!*pas$wo~d_too.(doesn't-it)"));
+        let u = sip(
+            "sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*:&it+has=1,weird!*pas$wo~d_too.(doesn't-it)@example.com",
+        );
+        assert_eq!(
+            u.password.as_deref(),
+            Some("&it+has=1,weird!*pas$wo~d_too.(doesn't-it)")
+        );
     }
 
     #[test]
@@ -497,7 +508,10 @@ mod tests {
         assert!(Uri::parse("sip:[2001:db8::10").is_err());
         assert!(Uri::parse("sip:host:70000").is_err());
         assert!(Uri::parse("sip:host:").is_err());
-        assert_eq!(sip("sip:192.0.2.1:5060").host, Host::Ipv4(Ipv4Addr::new(192, 0, 2, 1)));
+        assert_eq!(
+            sip("sip:192.0.2.1:5060").host,
+            Host::Ipv4(Ipv4Addr::new(192, 0, 2, 1))
+        );
         assert!(Uri::parse("sip:192.0.2.256").is_err());
         assert!(Uri::parse("sip:1.2.3").is_err());
     }
@@ -528,11 +542,17 @@ mod tests {
     fn other_schemes() {
         let t = Uri::parse("tel:+1-201-555-0123;phone-context=example.com").unwrap();
         assert_eq!(t.scheme(), "tel");
-        assert_eq!(t.to_string(), "tel:+1-201-555-0123;phone-context=example.com");
+        assert_eq!(
+            t.to_string(),
+            "tel:+1-201-555-0123;phone-context=example.com"
+        );
         let a = Uri::parse("soap.beep://192.0.2.103:3002").unwrap();
         assert_eq!(a.scheme(), "soap.beep");
         assert_eq!(a.to_string(), "soap.beep://192.0.2.103:3002");
-        assert!(matches!(Uri::parse("isbn:2983792873").unwrap(), Uri::Absolute(_)));
+        assert!(matches!(
+            Uri::parse("isbn:2983792873").unwrap(),
+            Uri::Absolute(_)
+        ));
         assert!(Uri::parse("http://www.example.com").is_ok());
     }
 }

@@ -63,7 +63,10 @@ impl Transport {
     /// Whether messages on this transport are framed by Content-Length in a byte
     /// stream rather than by datagrams.
     pub fn is_stream(&self) -> bool {
-        matches!(self, Transport::Tcp | Transport::Tls | Transport::Ws | Transport::Wss)
+        matches!(
+            self,
+            Transport::Tcp | Transport::Tls | Transport::Ws | Transport::Wss
+        )
     }
 }
 
@@ -113,7 +116,10 @@ impl Via {
     /// The `received` parameter, bracketed or not (RFC 5118 §4.5).
     pub fn received(&self) -> Option<IpAddr> {
         let v = self.params.value("received")?;
-        let v = v.strip_prefix('[').and_then(|r| r.strip_suffix(']')).unwrap_or(v);
+        let v = v
+            .strip_prefix('[')
+            .and_then(|r| r.strip_suffix(']'))
+            .unwrap_or(v);
         v.parse().ok()
     }
 
@@ -178,8 +184,14 @@ fn scan_via(s: &mut Scanner<'_>) -> Syn<Via> {
         return Err("expected whitespace before sent-by");
     }
     if s.peek() != Some(b'[') {
-        let host_end = s.rest().iter().position(|&b| matches!(b, b';' | b',' | b' ' | b'\t'));
-        let host = s.rest().get(..host_end.unwrap_or(s.rest().len())).unwrap_or_default();
+        let host_end = s
+            .rest()
+            .iter()
+            .position(|&b| matches!(b, b';' | b',' | b' ' | b'\t'));
+        let host = s
+            .rest()
+            .get(..host_end.unwrap_or(s.rest().len()))
+            .unwrap_or_default();
         if host.iter().filter(|&&b| b == b':').count() > 1 {
             return Err("IPv6 address must be enclosed in '[' ']'");
         }
@@ -219,13 +231,18 @@ mod tests {
         assert_eq!(v[0].transport, Transport::Tcp);
         assert_eq!(v[0].branch(), Some("z9hG4bK9ikj8"));
         assert_eq!(v[1].host, Host::Ipv4("192.168.255.111".parse().unwrap()));
-        assert_eq!(v[1].to_string(), "SIP/2.0/UDP 192.168.255.111;branch=z9hG4bK30239");
+        assert_eq!(
+            v[1].to_string(),
+            "SIP/2.0/UDP 192.168.255.111;branch=z9hG4bK30239"
+        );
     }
 
     #[test]
     fn ipv6_sent_by_and_received() {
-        let v = &parse_via_list(b"SIP/2.0/UDP [2001:db8::9:1]:6050;received=[2001:db8::9:255];branch=z9hG4bKas3;rport")
-            .unwrap()[0];
+        let v = &parse_via_list(
+            b"SIP/2.0/UDP [2001:db8::9:1]:6050;received=[2001:db8::9:255];branch=z9hG4bKas3;rport",
+        )
+        .unwrap()[0];
         assert_eq!(v.port, Some(6050));
         assert_eq!(v.received(), Some("2001:db8::9:255".parse().unwrap()));
         assert_eq!(v.rport(), Some(None));

@@ -1,0 +1,183 @@
+//! `voxgate plugin check` and `voxgate plugin call` as an integrator runs them: the real
+//! binary, real components, and the demo ERP as a separate process.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+
+use voxgate_runtime::testing::plugin_path;
+
+fn voxgate(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_voxgate"))
+        .args(args)
+        // Keep each test's compiled-code cache to itself.
+        .env(
+            "VOXGATE_CACHE_DIR",
+            std::env::temp_dir().join("voxgate-cli-test-cache"),
+        )
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run voxgate")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// The demo ERP on a free port; killed when dropped.
+struct Erp {
+    child: Child,
+    addr: String,
+}
+
+impl Erp {
+    fn start() -> Erp {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_voxgate"))
+            .args(["demo-erp", "--listen", "127.0.0.1:0"])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start demo ERP");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read address");
+        let addr = line
+            .trim()
+            .strip_prefix("listening on http://")
+            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+            .to_string();
+        Erp { child, addr }
+    }
+}
+
+impl Drop for Erp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+#[test]
+fn check_lists_all_nine_interfaces_of_demo_shop() {
+    let demo = plugin_path("demo-shop");
+    let out = voxgate(&["plugin", "check", path(&demo)]);
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    assert!(t.contains("voxgate:plugin@0.1.0"), "{t}");
+    for iface in [
+        "contacts",
+        "orders",
+        "products",
+        "transactions",
+        "delivery",
+        "complaints",
+        "knowledge",
+        "escalation",
+        "recordings",
+    ] {
+        assert!(t.contains(iface), "{iface} missing from:\n{t}");
+    }
+    assert!(t.contains("(9)"), "{t}");
+
+    let out = voxgate(&["plugin", "check", "--json", path(&demo)]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["interfaces"].as_array().map(Vec::len), Some(9));
+}
+
+#[test]
+fn check_rejects_what_cannot_be_a_plugin() {
+    let dir = std::env::temp_dir().join(format!("voxgate-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let text_file = dir.join("notes.txt");
+    std::fs::write(&text_file, "not wasm at all\n").unwrap();
+    let core = dir.join("core.wasm");
+    std::fs::write(&core, wat::parse_str("(module)").unwrap()).unwrap();
+    let sockets = plugin_path("sockets");
+
+    for (file, needle) in [
+        (text_file.as_path(), "not a WebAssembly file"),
+        (core.as_path(), "core WebAssembly module, not a component"),
+        (sockets.as_path(), "wasi:sockets/"),
+    ] {
+        let out = voxgate(&["plugin", "check", path(file)]);
+        let t = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{t}");
+        assert!(t.contains(needle), "expected `{needle}` in:\n{t}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn call_fetches_a_contact_from_the_running_erp_only_when_allowed() {
+    let erp = Erp::start();
+    let demo = plugin_path("demo-shop");
+    let base = format!("erp-base-url=http://{}", erp.addr);
+    let out = voxgate(&[
+        "plugin",
+        "call",
+        path(&demo),
+        "contacts.lookup-by-phone",
+        r#"["+442079460123"]"#,
+        "--allow-host",
+        &erp.addr,
+        "--config",
+        &base,
+    ]);
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["first-name"], "Emily");
+    assert_eq!(v["last-name"], "Clarke");
+    assert_eq!(v["phone"], "+442079460123");
+
+    let out = voxgate(&[
+        "plugin",
+        "call",
+        path(&demo),
+        "contacts.lookup-by-phone",
+        r#"["+442079460123"]"#,
+        "--config",
+        &base,
+    ]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let denied = v["error"]["denied"].as_str().unwrap_or_default();
+    assert!(denied.contains("not allowed"), "{t}");
+    assert!(
+        v["denied"][0]
+            .as_str()
+            .unwrap_or_default()
+            .contains(&erp.addr),
+        "{t}"
+    );
+}
+
+#[test]
+fn call_reports_usage_errors_as_json() {
+    let demo = plugin_path("demo-shop");
+    for (function, args, needle) in [
+        ("contacts.lookup-by-phone", "[1, 2]", "takes 1 argument"),
+        ("contacts.lookup-by-phone", "[42]", "expected a string"),
+        ("billing.pay", "[]", "not a voxgate interface"),
+        ("orders.nope", "[]", "has no function"),
+        ("contacts.lookup-by-phone", "not json", "not JSON"),
+    ] {
+        let out = voxgate(&["plugin", "call", path(&demo), function, args]);
+        let t = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{function} {args}: {t}");
+        assert!(t.contains(needle), "expected `{needle}` in:\n{t}");
+    }
+}
