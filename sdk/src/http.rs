@@ -182,7 +182,11 @@ impl Request {
     pub fn send(self) -> Result<Response, HttpError> {
         let url = self.url.clone();
         let parts = parse_url(&self.url)?;
-        let fields = Fields::from_list(&self.headers).map_err(|e| HttpError::Other {
+        let mut headers = self.headers.clone();
+        if let Some(body) = &self.body {
+            headers.push(("content-length".into(), body.len().to_string().into_bytes()));
+        }
+        let fields = Fields::from_list(&headers).map_err(|e| HttpError::Other {
             url: url.clone(),
             detail: format!("bad header: {e:?}"),
         })?;
@@ -216,37 +220,39 @@ impl Request {
         let outgoing_body = request
             .body()
             .map_err(|()| other("request body unavailable"))?;
-        let future = outgoing_handler::handle(request, options).map_err(|e| map_code(&url, e))?;
-        // A server may answer before it has read the body (it did not need it); the body
-        // stream then closes under us. That is not a failure: the response decides.
-        let mut cut_short = false;
-        if let Some(bytes) = &self.body {
-            let stream = outgoing_body
-                .write()
-                .map_err(|()| other("request body stream unavailable"))?;
-            // blocking_write_and_flush takes at most 4096 bytes per call.
-            for chunk in bytes.chunks(4096) {
-                match stream.blocking_write_and_flush(chunk) {
-                    Ok(()) => {}
-                    Err(StreamError::Closed) => {
-                        cut_short = true;
-                        break;
-                    }
-                    Err(StreamError::LastOperationFailed(e)) => {
-                        return Err(other(&format!(
-                            "writing the request body: {}",
-                            e.to_debug_string()
-                        )));
-                    }
-                }
+        let stream = outgoing_body
+            .write()
+            .map_err(|()| other("request body stream unavailable"))?;
+        let body = self.body.as_deref().unwrap_or_default();
+        // Small bodies (all the JSON a plugin sends) are written whole before the request
+        // is handed over, so headers and body leave together. Writing after `handle`
+        // races a server that answers before reading the body: the body stream breaks
+        // and the answer is lost with it.
+        let fits = stream
+            .check_write()
+            .is_ok_and(|room| room >= body.len() as u64);
+        let future = if fits {
+            if !body.is_empty() {
+                stream
+                    .write(body)
+                    .map_err(|e| other(&format!("writing the request body: {e:?}")))?;
             }
             drop(stream);
-        }
-        if let Err(code) = OutgoingBody::finish(outgoing_body, None)
-            && !cut_short
-        {
-            return Err(map_code(&url, code));
-        }
+            OutgoingBody::finish(outgoing_body, None).map_err(|e| map_code(&url, e))?;
+            outgoing_handler::handle(request, options).map_err(|e| map_code(&url, e))?
+        } else {
+            // A large body streams: the host drains it while we write.
+            let future =
+                outgoing_handler::handle(request, options).map_err(|e| map_code(&url, e))?;
+            for chunk in body.chunks(4096) {
+                stream
+                    .blocking_write_and_flush(chunk)
+                    .map_err(|e| other(&format!("writing the request body: {e:?}")))?;
+            }
+            drop(stream);
+            OutgoingBody::finish(outgoing_body, None).map_err(|e| map_code(&url, e))?;
+            future
+        };
 
         future.subscribe().block();
         let response = match future.get() {

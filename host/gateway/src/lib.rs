@@ -3,4 +3,6 @@
 
 pub mod bench;
 pub mod cli;
+pub mod media;
 pub mod paths;
+pub mod sip;

@@ -22,4 +22,7 @@
 //! RTP are meant to be added beside it and to build on its types.
 #![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
+pub mod codec;
+pub mod dtmf;
+pub mod rtp;
 pub mod sip;

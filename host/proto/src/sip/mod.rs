@@ -49,6 +49,8 @@
 
 mod address;
 mod build;
+pub mod dialog;
+pub mod endpoint;
 mod error;
 mod header;
 mod lint;
@@ -59,12 +61,18 @@ mod parse;
 mod print;
 mod scan;
 mod stream;
+pub mod txn;
 mod typed;
 mod uri;
 mod via;
 
 pub use address::{Address, ContactList};
 pub use build::{RequestBuilder, ResponseBuilder};
+pub use dialog::{Dialog, DialogError, DialogId, DialogSet, DialogState};
+pub use endpoint::{
+    ClientTxnId, Endpoint, EndpointConfig, EndpointStats, Event, Peer, ServerTxnId, Transmit,
+    TxnError,
+};
 pub use error::ParseError;
 pub use header::{Header, HeaderName, Headers};
 pub use lint::{UasPolicy, Verdict, check_request, check_response, lint, lint_with};
@@ -73,6 +81,7 @@ pub use multipart::{Part, split_multipart};
 pub use param::{Param, Params};
 pub use parse::{Limits, parse_datagram, parse_datagram_with};
 pub use stream::{StreamEvent, StreamFramer};
+pub use txn::{TimerConfig, TxnState};
 pub use typed::{CSeq, MediaType};
 pub use uri::{AbsoluteUri, Host, SipUri, TelUri, Uri, UriHeader};
 pub use via::{Transport, Via};

@@ -1,0 +1,4 @@
+//! Media: audio files, and (with SIP) the per-call RTP engine.
+
+pub mod audio_file;
+pub mod ports;

@@ -1,0 +1,5 @@
+//! SIP in the gateway: transports over tokio, driving the sans-IO layer in `voxgate-proto`.
+
+pub mod config;
+pub mod events;
+pub mod transport;
