@@ -265,7 +265,9 @@ impl JitterBuffer {
         let min = self.duration_to_ticks(self.config.min_delay);
         let max = self.duration_to_ticks(self.config.max_delay).max(min);
         if self.transits.len() < MIN_SAMPLES {
-            return self.duration_to_ticks(self.config.initial_delay).clamp(min, max);
+            return self
+                .duration_to_ticks(self.config.initial_delay)
+                .clamp(min, max);
         }
         let lo = self.transits.iter().min().copied().unwrap_or(0);
         let hi = self.transits.iter().max().copied().unwrap_or(0);
@@ -281,9 +283,9 @@ impl JitterBuffer {
             .map(|(ts, q)| ts + self.ticks_of(&q.payload));
         match end {
             Some(end) if self.playing => self.ticks_to_duration(end - self.cursor),
-            Some(end) => self.ticks_to_duration(
-                end - self.queue.keys().next().copied().unwrap_or(end),
-            ),
+            Some(end) => {
+                self.ticks_to_duration(end - self.queue.keys().next().copied().unwrap_or(end))
+            }
             None => Duration::ZERO,
         }
     }
@@ -340,7 +342,8 @@ impl JitterBuffer {
         self.ssrc = Some(ssrc);
         let ts = self.extend(timestamp);
         let end = ts + self.ticks_of(payload);
-        let horizon = self.duration_to_ticks(self.config.max_delay) + self.duration_to_ticks(Duration::from_secs(1));
+        let horizon = self.duration_to_ticks(self.config.max_delay)
+            + self.duration_to_ticks(Duration::from_secs(1));
 
         if self.playing {
             let jumped_back = end <= self.cursor - horizon;
@@ -599,7 +602,11 @@ impl JitterBuffer {
         if let Some(slot) = self.history.get_mut(self.history_pos) {
             *slot = s;
         }
-        self.history_pos = if n == 0 { 0 } else { (self.history_pos + 1) % n };
+        self.history_pos = if n == 0 {
+            0
+        } else {
+            (self.history_pos + 1) % n
+        };
     }
 
     /// The next concealment sample: the last frame of real audio repeated, with a
@@ -643,7 +650,10 @@ mod tests {
         let code = |v: i16| (0u8..100).find(|&c| ULAW_TABLE[usize::from(c)] == v);
         let hi = code(*s.first()?)?;
         let lo = code(*s.get(1)?)?;
-        s[1..].iter().all(|&x| x == s[1]).then_some(u32::from(hi) * 100 + u32::from(lo))
+        s[1..]
+            .iter()
+            .all(|&x| x == s[1])
+            .then_some(u32::from(hi) * 100 + u32::from(lo))
     }
 
     fn jb() -> JitterBuffer {
@@ -652,7 +662,12 @@ mod tests {
 
     /// Runs a buffer against packets `(index, arrival ms)`, popping every 20 ms at
     /// `phase` ms, for `ticks` ticks.
-    fn simulate(b: &mut JitterBuffer, arrivals: &[(u32, u32)], ticks: u32, phase: u32) -> Vec<Frame> {
+    fn simulate(
+        b: &mut JitterBuffer,
+        arrivals: &[(u32, u32)],
+        ticks: u32,
+        phase: u32,
+    ) -> Vec<Frame> {
         simulate_from(b, arrivals, ticks, phase, 0)
     }
 
@@ -672,7 +687,10 @@ mod tests {
         let played: Vec<_> = frames.iter().skip(1).map(index_of).collect();
         assert_eq!(played, (0..100).map(Some).collect::<Vec<_>>());
         let s = b.stats();
-        assert_eq!(s.late + s.duplicates + s.compressed_frames + s.stretched_frames, 0);
+        assert_eq!(
+            s.late + s.duplicates + s.compressed_frames + s.stretched_frames,
+            0
+        );
         assert_eq!((s.audio_frames, s.concealed_frames), (100, 0));
         assert_eq!(b.target_delay(), Duration::from_millis(20));
     }
@@ -741,7 +759,9 @@ mod tests {
         // A 400 Hz tone, then loss: the concealment must not jump at frame edges.
         let t0 = Instant::now();
         let tone: Vec<i16> = (0..160 * 6)
-            .map(|n| (8000.0 * (2.0 * std::f64::consts::PI * 400.0 * f64::from(n) / 8000.0).sin()) as i16)
+            .map(|n| {
+                (8000.0 * (2.0 * std::f64::consts::PI * 400.0 * f64::from(n) / 8000.0).sin()) as i16
+            })
             .collect();
         for (i, chunk) in tone.chunks(160).enumerate() {
             let mut bytes = Vec::new();
@@ -773,8 +793,14 @@ mod tests {
         for k in 0..5u32 {
             b.pop(t0 + MS * (40 + k * 20));
         }
-        assert_eq!(b.push_parts(1, 3 * 160, &payload(3), t0 + MS * 150), PushOutcome::Late);
-        assert_eq!(b.push_parts(1, 160, &payload(1), t0 + MS * 150), PushOutcome::Duplicate);
+        assert_eq!(
+            b.push_parts(1, 3 * 160, &payload(3), t0 + MS * 150),
+            PushOutcome::Late
+        );
+        assert_eq!(
+            b.push_parts(1, 160, &payload(1), t0 + MS * 150),
+            PushOutcome::Duplicate
+        );
         assert_eq!((b.stats().late, b.stats().duplicates), (1, 1));
     }
 
@@ -812,15 +838,24 @@ mod tests {
         }
         b.push_parts(1, 4 * 160, &payload(4), t0 + MS * 80);
         let far = 4_000_000u32;
-        assert_eq!(b.push_parts(1, far, &payload(9), t0 + MS * 81), PushOutcome::Discarded);
-        assert_eq!(b.push_parts(1, 5 * 160, &payload(5), t0 + MS * 100), PushOutcome::Buffered);
+        assert_eq!(
+            b.push_parts(1, far, &payload(9), t0 + MS * 81),
+            PushOutcome::Discarded
+        );
+        assert_eq!(
+            b.push_parts(1, 5 * 160, &payload(5), t0 + MS * 100),
+            PushOutcome::Buffered
+        );
         for k in 0..2u32 {
             assert_eq!(
                 b.push_parts(1, far + k * 160, &payload(9), t0 + MS * (120 + k * 20)),
                 PushOutcome::Discarded
             );
         }
-        assert_eq!(b.push_parts(1, far + 320, &payload(9), t0 + MS * 160), PushOutcome::Reset);
+        assert_eq!(
+            b.push_parts(1, far + 320, &payload(9), t0 + MS * 160),
+            PushOutcome::Reset
+        );
         assert_eq!(b.stats().discarded, 3);
     }
 
@@ -833,7 +868,10 @@ mod tests {
         // The pacing timer stops (e.g. on hold) and the peer resumes 30 s later.
         let later = t0 + Duration::from_secs(30);
         let ts = 1000 + 1500 * 160;
-        assert_eq!(b.push_parts(7, ts, &payload(77), later), PushOutcome::Buffered);
+        assert_eq!(
+            b.push_parts(7, ts, &payload(77), later),
+            PushOutcome::Buffered
+        );
         b.push_parts(7, ts + 160, &payload(78), later + MS * 20);
         b.push_parts(7, ts + 320, &payload(79), later + MS * 40);
         let out: Vec<_> = (0..3u32)
@@ -866,7 +904,9 @@ mod tests {
         use crate::codec::g711::{encode_ulaw, linear_to_ulaw, ulaw_to_linear};
         let mut expected = Vec::new();
         for i in 0..10u32 {
-            let samples: Vec<i16> = (0..240).map(|k| ((i * 240 + k) % 1000) as i16 * 8).collect();
+            let samples: Vec<i16> = (0..240)
+                .map(|k| ((i * 240 + k) % 1000) as i16 * 8)
+                .collect();
             expected.extend(samples.iter().map(|&s| ulaw_to_linear(linear_to_ulaw(s))));
             let mut bytes = Vec::new();
             encode_ulaw(&samples, &mut bytes);
@@ -913,11 +953,23 @@ mod tests {
         assert!(target >= Duration::from_millis(60), "{target:?}");
         assert!(target <= Duration::from_millis(90), "{target:?}");
         assert!(b.stats().stretched_frames > 0);
-        assert!(frames.iter().filter(|f| matches!(f, Frame::Audio(_))).count() >= 400);
+        assert!(
+            frames
+                .iter()
+                .filter(|f| matches!(f, Frame::Audio(_)))
+                .count()
+                >= 400
+        );
         // Continue the same stream: once adapted, packets are no longer late.
         let frames = simulate_from(&mut b, &arrivals[500..], 500, 10, 500);
         assert_eq!(b.stats().late, late_mid, "{:?}", b.stats());
-        assert!(frames.iter().filter(|f| matches!(f, Frame::Audio(_))).count() >= 490);
+        assert!(
+            frames
+                .iter()
+                .filter(|f| matches!(f, Frame::Audio(_)))
+                .count()
+                >= 490
+        );
     }
 
     /// Like `simulate`, starting at tick `start` of a clock shared by the thread.
@@ -960,7 +1012,11 @@ mod tests {
             .collect();
         let frames = simulate(&mut b, &arrivals, 300, 10);
         assert!(b.stats().compressed_frames > 0);
-        assert!(b.buffered() <= Duration::from_millis(60), "{:?}", b.buffered());
+        assert!(
+            b.buffered() <= Duration::from_millis(60),
+            "{:?}",
+            b.buffered()
+        );
         let played: Vec<u32> = frames.iter().filter_map(index_of).collect();
         assert!(played.windows(2).all(|w| w[1] > w[0]));
     }

@@ -20,9 +20,21 @@
 //! with the RFC 5118 IPv6 forms), printing, builders, stream framing and the checks a
 //! UAS applies to a request before it processes it. Transactions, dialogs, SDP and
 //! RTP are meant to be added beside it and to build on its types.
+//!
+//! The media side is sans-IO in the same way: [`sdp`] parses, prints and negotiates
+//! session descriptions (offer/answer for the UAS and for voxgate's own re-INVITEs);
+//! [`rtp`] reads and writes RTP and RTCP and keeps the RFC 3550 receive statistics;
+//! [`codec`] holds G.711 and G.722; [`dtmf`] turns RFC 4733 events, in-band tones and
+//! SIP INFO bodies into key presses; [`jitter`] turns a received RTP stream into one
+//! PCM frame per pacing tick, concealing losses. Time enters only as `Instant`s and
+//! RTP timestamps passed in by the caller. The fuzzing entry points are
+//! [`sdp::SessionDescription::parse`], [`rtp::RtpPacket::parse`] and
+//! [`rtp::rtcp::parse_compound`].
 #![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
 pub mod codec;
 pub mod dtmf;
+pub mod jitter;
 pub mod rtp;
+pub mod sdp;
 pub mod sip;

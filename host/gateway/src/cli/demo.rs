@@ -46,7 +46,7 @@ pub(super) async fn demo_erp(args: DemoErpArgs) -> anyhow::Result<()> {
         shop = shop.with_api_key(key);
     }
     println!("listening on http://{}", listener.local_addr()?);
-    voxgate_demo_erp::serve_with_shutdown(listener, shop, shutdown_signal()).await?;
+    voxgate_demo_erp::serve_with_shutdown(listener, shop, crate::cli::shutdown_signal()).await?;
     Ok(())
 }
 
@@ -105,29 +105,7 @@ pub(super) async fn run(args: RunArgs) -> anyhow::Result<()> {
         Err(e) => tracing::warn!("plugin check failed: {e}"),
     }
     tracing::info!("voxgate is running; press Ctrl-C to stop");
-    shutdown_signal().await;
+    crate::cli::shutdown_signal().await;
     tracing::info!("stopping");
     Ok(())
-}
-
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }

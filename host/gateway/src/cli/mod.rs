@@ -59,7 +59,7 @@ pub fn main() -> ExitCode {
         match command {
             Command::Run(args) => report(demo::run(args).await),
             Command::Plugin(cmd) => plugin::run(cmd).await,
-            Command::Sip(cmd) => sip::run(cmd),
+            Command::Sip(cmd) => sip::run(cmd).await,
             Command::DemoErp(args) => report(demo::demo_erp(args).await),
             Command::Bench(cmd) => report(crate::bench::run(cmd).await),
         }
@@ -87,4 +87,27 @@ fn init_logging(filter: Option<&str>) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .try_init();
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub(crate) async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

@@ -8,6 +8,16 @@ use voxgate_proto::sip::{Verdict, lint};
 
 #[derive(Debug, Subcommand)]
 pub(super) enum SipCommand {
+    /// Answer calls: SIP over UDP/TCP(/TLS) as the config file's `[sip]` table says.
+    /// The first line on stdout lists the bound addresses (`sip listening on udp:… tcp:…`).
+    Serve {
+        /// TOML file with a `[sip]` table.
+        #[arg(long)]
+        config: PathBuf,
+        /// Write call events as JSON lines here (overrides `events_file`).
+        #[arg(long)]
+        events: Option<PathBuf>,
+    },
     /// For each file print `FILE<TAB>VERDICT<TAB>REASON`, where VERDICT is `accept`,
     /// `reject`, `drop` or `answer:NNN`. Exits 1 if any file is rejected.
     Lint {
@@ -16,8 +26,15 @@ pub(super) enum SipCommand {
     },
 }
 
-pub(super) fn run(cmd: SipCommand) -> ExitCode {
+pub(super) async fn run(cmd: SipCommand) -> ExitCode {
     match cmd {
+        SipCommand::Serve { config, events } => match serve(config, events).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("voxgate: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
         SipCommand::Lint { files } => {
             let mut rejected = false;
             let mut unreadable = false;
@@ -52,4 +69,69 @@ fn one_line(s: &str) -> String {
     s.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect()
+}
+
+/// A gateway config file as far as SIP is concerned.
+#[derive(Debug, serde::Deserialize)]
+struct FileConfig {
+    sip: crate::sip::config::SipConfig,
+}
+
+async fn serve(path: PathBuf, events: Option<PathBuf>) -> anyhow::Result<()> {
+    use anyhow::Context;
+    use voxgate_proto::sip::Transport;
+
+    let text = tokio::fs::read_to_string(&path)
+        .await
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let mut file: FileConfig = toml::from_str(&text)
+        .with_context(|| format!("{} is not a valid config", path.display()))?;
+    if let Some(e) = events {
+        file.sip.events_file = Some(e);
+    }
+    // Relative paths in the config are relative to the config file.
+    let base = path
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
+    let resolve = |p: &mut Option<PathBuf>| {
+        if let Some(x) = p.as_mut()
+            && x.is_relative()
+        {
+            *x = base.join(&*x);
+        }
+    };
+    resolve(&mut file.sip.record_dir);
+    resolve(&mut file.sip.tls_cert);
+    resolve(&mut file.sip.tls_key);
+    for r in &mut file.sip.routes {
+        resolve(&mut r.prompt);
+    }
+    if let Some(dir) = &file.sip.record_dir {
+        tokio::fs::create_dir_all(dir)
+            .await
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let sink = match &file.sip.events_file {
+        Some(p) => crate::sip::events::EventSink::to_file(p)
+            .await
+            .with_context(|| format!("cannot open {}", p.display()))?,
+        None => crate::sip::events::EventSink::none(),
+    };
+    let server = crate::sip::ua::SipServer::start(file.sip, sink).await?;
+    let mut listening = Vec::new();
+    for (name, t) in [
+        ("udp", Transport::Udp),
+        ("tcp", Transport::Tcp),
+        ("tls", Transport::Tls),
+    ] {
+        if let Some(a) = server.local_addr(t) {
+            listening.push(format!("{name}:{a}"));
+        }
+    }
+    println!("sip listening on {}", listening.join(" "));
+    tracing::info!("sip listening on {}", listening.join(" "));
+    crate::cli::shutdown_signal().await;
+    server.abort();
+    Ok(())
 }

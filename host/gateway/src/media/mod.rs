@@ -1,4 +1,5 @@
 //! Media: audio files, and (with SIP) the per-call RTP engine.
 
 pub mod audio_file;
+pub mod call;
 pub mod ports;

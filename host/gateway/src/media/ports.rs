@@ -43,6 +43,23 @@ impl PortAllocator {
         None
     }
 
+    /// Like [`bind_pair`](Self::bind_pair) without awaiting: binding a UDP socket is a
+    /// syscall that does not block, so the SIP core can call this on its own task.
+    pub fn bind_pair_now(&self) -> Option<(UdpSocket, UdpSocket)> {
+        let pairs = (self.last - self.first).div_ceil(2);
+        for _ in 0..pairs {
+            let port = self.next_port();
+            let Some(rtp) = bind_std(SocketAddr::new(self.ip, port)) else {
+                continue;
+            };
+            let Some(rtcp) = bind_std(SocketAddr::new(self.ip, port + 1)) else {
+                continue;
+            };
+            return Some((rtp, rtcp));
+        }
+        None
+    }
+
     fn next_port(&self) -> u16 {
         let span = self.last - self.first;
         let mut current = self.next.load(Ordering::Relaxed);
@@ -62,6 +79,12 @@ impl PortAllocator {
             }
         }
     }
+}
+
+fn bind_std(addr: SocketAddr) -> Option<UdpSocket> {
+    let socket = std::net::UdpSocket::bind(addr).ok()?;
+    socket.set_nonblocking(true).ok()?;
+    UdpSocket::from_std(socket).ok()
 }
 
 #[cfg(test)]

@@ -43,7 +43,7 @@ pub enum CallEvent {
     },
     Dtmf {
         call_id: String,
-        digit: char,
+        digit: String,
         source: DtmfSource,
     },
     PromptFinished {

@@ -17,11 +17,7 @@ use tokio::sync::{Mutex, mpsc};
 use voxgate_proto::sip::{Message, StreamEvent, StreamFramer, Transport, parse_datagram};
 
 /// Where a message came from or goes to.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Remote {
-    pub addr: SocketAddr,
-    pub transport: Transport,
-}
+pub use voxgate_proto::sip::Peer as Remote;
 
 /// What to listen on.
 #[derive(Debug, Clone)]
@@ -203,26 +199,48 @@ impl Transports {
             Transport::Tcp | Transport::Tls => {
                 let key = (to.addr, to.transport.clone());
                 let existing = self.streams.lock().await.get(&key).cloned();
-                let sender = match existing {
-                    Some(s) => s,
+                match existing {
+                    // Never wait on a stream: a peer that stops reading must not stall
+                    // the caller (the SIP core). A full queue drops the message and the
+                    // transaction layer's timers take it from there.
+                    Some(sender) => sender.try_send(bytes).map_err(|_| {
+                        TransportError::Send(
+                            to.addr,
+                            std::io::Error::new(
+                                std::io::ErrorKind::WouldBlock,
+                                "connection closed or not reading",
+                            ),
+                        )
+                    }),
                     None if to.transport == Transport::Tcp => {
-                        let stream = TcpStream::connect(to.addr)
-                            .await
-                            .map_err(|e| TransportError::Send(to.addr, e))?;
-                        let _ = stream.set_nodelay(true);
-                        let local = stream
-                            .local_addr()
-                            .map_err(|e| TransportError::Send(to.addr, e))?;
-                        spawn_connection(stream, to.clone(), local, self.clone()).await
+                        // Connecting takes a round trip: do it off the caller's path.
+                        let transports = self.clone();
+                        tokio::spawn(async move {
+                            match TcpStream::connect(to.addr).await {
+                                Ok(stream) => {
+                                    let _ = stream.set_nodelay(true);
+                                    let Ok(local) = stream.local_addr() else {
+                                        return;
+                                    };
+                                    let sender = spawn_connection(
+                                        stream,
+                                        to.clone(),
+                                        local,
+                                        transports.clone(),
+                                    )
+                                    .await;
+                                    let _ = sender.try_send(bytes);
+                                }
+                                Err(e) => {
+                                    transports.stats.send_errors.fetch_add(1, Ordering::Relaxed);
+                                    tracing::debug!(to = %to.addr, "cannot connect: {e}");
+                                }
+                            }
+                        });
+                        Ok(())
                     }
-                    None => return Err(TransportError::NoTransport(to.transport.clone())),
-                };
-                sender.send(bytes).await.map_err(|_| {
-                    TransportError::Send(
-                        to.addr,
-                        std::io::Error::new(std::io::ErrorKind::BrokenPipe, "connection closed"),
-                    )
-                })
+                    None => Err(TransportError::NoTransport(to.transport.clone())),
+                }
             }
             ref other => Err(TransportError::NoTransport(other.clone())),
         }

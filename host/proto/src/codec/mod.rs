@@ -91,18 +91,31 @@ impl Codec {
 
     /// PCM samples in one frame of `ptime_ms` milliseconds.
     pub const fn samples_per_frame(self, ptime_ms: u32) -> usize {
-        (self.sample_rate() / 1000 * ptime_ms) as usize
+        (self.sample_rate() / 1000).saturating_mul(ptime_ms) as usize
     }
 
     /// RTP timestamp units in one frame of `ptime_ms` milliseconds.
     pub const fn timestamp_increment(self, ptime_ms: u32) -> u32 {
-        self.clock_rate() / 1000 * ptime_ms
+        (self.clock_rate() / 1000).saturating_mul(ptime_ms)
     }
 
     /// RTP timestamp units covered by a payload of `len` bytes. All three codecs put
     /// one byte on the wire per 8 kHz timestamp tick.
     pub const fn payload_duration(self, len: usize) -> u32 {
         len as u32
+    }
+
+    /// Encodes a complete signal in one go (e.g. a prompt for the prompt cache) and
+    /// appends it to `out`. For a stream cut into frames use [`Codec::encoder`]: G.722
+    /// must carry its state from frame to frame.
+    pub fn encode(self, pcm: &[i16], out: &mut Vec<u8>) {
+        self.encoder().encode(pcm, out);
+    }
+
+    /// Decodes a complete payload sequence in one go and appends the PCM to `out`.
+    /// For a stream of packets use [`Codec::decoder`].
+    pub fn decode(self, payload: &[u8], out: &mut Vec<i16>) {
+        self.decoder().decode(payload, out);
     }
 
     /// A fresh encoder.
@@ -259,6 +272,30 @@ mod tests {
         assert_eq!(Codec::from_rtpmap("PCMU", 8000, Some(2)), None);
         assert_eq!(Codec::from_rtpmap("opus", 48000, Some(2)), None);
         assert_eq!(Codec::from_static_payload_type(18), None);
+        assert_eq!(Codec::Pcmu.samples_per_frame(u32::MAX), u32::MAX as usize);
+    }
+
+    #[test]
+    fn one_shot_matches_streaming_for_whole_signals() {
+        let pcm = sine(700.0, 16000, 640, 5000.0);
+        for codec in Codec::ALL {
+            let mut once = Vec::new();
+            codec.encode(&pcm, &mut once);
+            let mut enc = codec.encoder();
+            let mut framed = Vec::new();
+            for f in pcm.chunks_exact(codec.samples_per_frame(20)) {
+                enc.encode(f, &mut framed);
+            }
+            assert_eq!(once, framed, "{codec}");
+            let mut a = Vec::new();
+            codec.decode(&once, &mut a);
+            let mut dec = codec.decoder();
+            let mut b = Vec::new();
+            for p in once.chunks(160) {
+                dec.decode(p, &mut b);
+            }
+            assert_eq!(a, b, "{codec}");
+        }
     }
 
     #[test]
@@ -318,13 +355,7 @@ mod tests {
                     x ^= x << 5;
                     match round % 3 {
                         0 => x as i16,
-                        1 => {
-                            if i % 2 == 0 {
-                                i16::MAX
-                            } else {
-                                i16::MIN
-                            }
-                        }
+                        1 if i % 2 == 0 => i16::MAX,
                         _ => i16::MIN,
                     }
                 })

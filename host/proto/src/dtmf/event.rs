@@ -206,7 +206,9 @@ impl EventSender {
     /// packet period as usual, so the event occupies [`EventSender::periods`] periods.
     pub fn packets(&self, digit: Digit, duration_ms: u32, volume: u8) -> Vec<EventPacket> {
         let p = self.ptime_ms;
-        let duration_ms = duration_ms.max(p);
+        // The duration field is 16 bits: about 8 s at 8 kHz, far beyond any key press.
+        let longest = (u64::from(u16::MAX) * 1000 / u64::from(self.clock_rate.max(1))) as u32;
+        let duration_ms = duration_ms.clamp(p, longest.max(p));
         let n = duration_ms.div_ceil(p);
         let total = duration_ms.saturating_mul(self.clock_rate) / 1000;
         let total = u16::try_from(total).unwrap_or(u16::MAX);
@@ -243,7 +245,9 @@ impl EventSender {
 
     /// Packet periods a digit of `duration_ms` occupies, end packets included.
     pub fn periods(&self, duration_ms: u32) -> u32 {
-        duration_ms.max(self.ptime_ms).div_ceil(self.ptime_ms) + 2
+        let longest = (u64::from(u16::MAX) * 1000 / u64::from(self.clock_rate.max(1))) as u32;
+        let d = duration_ms.clamp(self.ptime_ms, longest.max(self.ptime_ms));
+        d.div_ceil(self.ptime_ms) + 2
     }
 }
 
@@ -298,6 +302,10 @@ mod tests {
         let short = s.packets(d('1'), 5, 10);
         assert_eq!(short.len(), 3);
         assert!(short[0].marker && short[0].event.end);
+        // Absurd durations are capped at what the 16-bit field can say.
+        let long = s.packets(d('0'), u32::MAX, 10);
+        assert_eq!(long.last().unwrap().event.duration, 65528);
+        assert_eq!(s.periods(u32::MAX) as usize, long.len());
     }
 
     #[test]

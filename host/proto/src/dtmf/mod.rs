@@ -91,7 +91,19 @@ impl Digit {
             15 => (3, 3),
             _ => return None,
         };
-        Some((ROWS_HZ[row], COLS_HZ[col]))
+        let row_hz = match row {
+            0 => 697,
+            1 => 770,
+            2 => 852,
+            _ => 941,
+        };
+        let col_hz = match col {
+            0 => 1209,
+            1 => 1336,
+            2 => 1477,
+            _ => 1633,
+        };
+        Some((row_hz, col_hz))
     }
 }
 

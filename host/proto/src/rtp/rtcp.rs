@@ -435,7 +435,7 @@ impl RtcpPacket {
                     }
                     // Terminating null item(s) up to the next 32-bit boundary.
                     out.push(0);
-                    while (out.len() - start) % 4 != 0 {
+                    while !(out.len() - start).is_multiple_of(4) {
                         out.push(0);
                     }
                 }
@@ -452,7 +452,7 @@ impl RtcpPacket {
             }
             RtcpPacket::Other { body, .. } => out.extend_from_slice(body),
         }
-        while (out.len() - start) % 4 != 0 {
+        while !(out.len() - start).is_multiple_of(4) {
             out.push(0);
         }
         let words = (out.len() - start) / 4 - 1;

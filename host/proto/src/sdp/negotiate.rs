@@ -405,7 +405,10 @@ impl Negotiator {
     /// Our direction: what the peer allows, what we want, and never sending to an
     /// unspecified address.
     fn local_direction(&self, sel: &Selection) -> Direction {
-        let mut d = sel.remote_direction.reversed().intersect(self.caps.direction);
+        let mut d = sel
+            .remote_direction
+            .reversed()
+            .intersect(self.caps.direction);
         if sel.remote_address.is_unspecified() {
             d = d.intersect(Direction::RecvOnly);
         }
@@ -466,7 +469,8 @@ impl Negotiator {
         }));
         if let Some((pt, events)) = sel.telephone_event {
             m.formats.push(pt.to_string());
-            m.attributes.push(telephone_event_rtpmap(pt, sel.codec.clock_rate()));
+            m.attributes
+                .push(telephone_event_rtpmap(pt, sel.codec.clock_rate()));
             m.attributes.push(Attribute::Fmtp(Fmtp {
                 format: pt.to_string(),
                 params: format_events(events),
@@ -564,8 +568,9 @@ impl Negotiator {
                 params: format_events(SUPPORTED_EVENTS),
             }));
         }
-        m.attributes
-            .push(Attribute::Ptime(current.map_or(self.caps.ptime, |c| c.ptime)));
+        m.attributes.push(Attribute::Ptime(
+            current.map_or(self.caps.ptime, |c| c.ptime),
+        ));
         m.attributes.push(Attribute::Direction(self.caps.direction));
 
         let mut media: Vec<MediaDescription> = prev_media
@@ -595,7 +600,10 @@ impl Negotiator {
 
     /// Applies the answer to our pending offer.
     pub fn accept_answer(&mut self, answer: &SessionDescription) -> Result<Negotiated, SdpError> {
-        let offer = self.pending_offer.as_ref().ok_or(SdpError::NoPendingOffer)?;
+        let offer = self
+            .pending_offer
+            .as_ref()
+            .ok_or(SdpError::NoPendingOffer)?;
         if answer.media.len() != offer.media.len() {
             return Err(SdpError::AnswerMismatch("number of m= lines differs"));
         }

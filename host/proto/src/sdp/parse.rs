@@ -1,8 +1,8 @@
 //! The SDP parser: line by line, strict on structure, lenient on attribute values.
 
 use super::{
-    AddressType, Attribute, Bandwidth, Connection, Direction, Fmtp, MAX_SDP_SIZE,
-    MediaDescription, Origin, RtcpAttribute, RtpMap, SdpError, SessionDescription, Timing,
+    AddressType, Attribute, Bandwidth, Connection, Direction, Fmtp, MAX_SDP_SIZE, MediaDescription,
+    Origin, RtcpAttribute, RtpMap, SdpError, SessionDescription, Timing,
 };
 
 type Res<T> = Result<T, &'static str>;
@@ -14,8 +14,22 @@ fn is_token(s: &str) -> bool {
             b.is_ascii_graphic()
                 && !matches!(
                     b,
-                    b'"' | b'(' | b')' | b',' | b'/' | b':' | b';' | b'<' | b'=' | b'>' | b'?'
-                        | b'@' | b'[' | b'\\' | b']' | b'{' | b'}'
+                    b'"' | b'('
+                        | b')'
+                        | b','
+                        | b'/'
+                        | b':'
+                        | b';'
+                        | b'<'
+                        | b'='
+                        | b'>'
+                        | b'?'
+                        | b'@'
+                        | b'['
+                        | b'\\'
+                        | b']'
+                        | b'{'
+                        | b'}'
                 )
         })
 }
@@ -30,8 +44,7 @@ fn number<T: std::str::FromStr>(s: &str, what: &'static str) -> Res<T> {
 fn is_hostname(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 255
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
 }
 
@@ -130,10 +143,7 @@ fn media(text: &str) -> Res<MediaDescription> {
         return Err("bad media type");
     }
     let (port, port_count) = match port.split_once('/') {
-        Some((p, n)) => (
-            number(p, "bad port")?,
-            Some(number(n, "bad port count")?),
-        ),
+        Some((p, n)) => (number(p, "bad port")?, Some(number(n, "bad port count")?)),
         None => (number(port, "bad port")?, None),
     };
     if !proto.split('/').all(is_token) {

@@ -93,13 +93,29 @@ fn strict_where_it_matters() {
     let bad = [
         ("", SdpError::Empty),
         ("\r\n\r\n", SdpError::Empty),
-        ("v=1\r\n", SdpError::Syntax { line: 1, what: "only SDP version 0 is known" }),
-        ("o=- 1 1 IN IP4 a\r\n", SdpError::Syntax { line: 1, what: "the first line must be v=" }),
+        (
+            "v=1\r\n",
+            SdpError::Syntax {
+                line: 1,
+                what: "only SDP version 0 is known",
+            },
+        ),
+        (
+            "o=- 1 1 IN IP4 a\r\n",
+            SdpError::Syntax {
+                line: 1,
+                what: "the first line must be v=",
+            },
+        ),
         ("v=0\r\ns=x\r\n", SdpError::MissingLine('o')),
         ("v=0\r\no=- 1 1 IN IP4 a\r\n", SdpError::MissingLine('s')),
     ];
     for (text, err) in bad {
-        assert_eq!(SessionDescription::parse(text.as_bytes()), Err(err), "{text:?}");
+        assert_eq!(
+            SessionDescription::parse(text.as_bytes()),
+            Err(err),
+            "{text:?}"
+        );
     }
     let base = "v=0\r\no=- 1 1 IN IP4 a\r\ns=x\r\n";
     for extra in [
@@ -128,7 +144,10 @@ fn strict_where_it_matters() {
     ] {
         let text = format!("{base}{extra}");
         assert!(
-            matches!(SessionDescription::parse(text.as_bytes()), Err(SdpError::Syntax { .. })),
+            matches!(
+                SessionDescription::parse(text.as_bytes()),
+                Err(SdpError::Syntax { .. })
+            ),
             "{extra:?} accepted"
         );
     }
@@ -197,16 +216,21 @@ fn answer_honours_local_codec_set_and_dynamic_mappings() {
     let neg = answer(&sd(OFFER), &local).unwrap();
     assert_eq!((neg.codec, neg.payload_type), (Codec::Pcma, 8));
     // PCMU offered under a dynamic payload type.
-    let dynamic = OFFER.replace("a=rtpmap:97 iLBC/8000", "a=rtpmap:97 pcmu/8000").replace(
-        "m=audio 49170 RTP/AVP 0 8 97 101",
-        "m=audio 49170 RTP/AVP 97 101",
-    );
+    let dynamic = OFFER
+        .replace("a=rtpmap:97 iLBC/8000", "a=rtpmap:97 pcmu/8000")
+        .replace(
+            "m=audio 49170 RTP/AVP 0 8 97 101",
+            "m=audio 49170 RTP/AVP 97 101",
+        );
     let neg = answer(&sd(&dynamic), &caps()).unwrap();
     assert_eq!((neg.codec, neg.payload_type), (Codec::Pcmu, 97));
     // An rtpmap that contradicts the static table wins.
     let remapped = OFFER
         .replace("a=rtpmap:0 PCMU/8000", "a=rtpmap:0 G729/8000")
-        .replace("m=audio 49170 RTP/AVP 0 8 97 101", "m=audio 49170 RTP/AVP 0 8");
+        .replace(
+            "m=audio 49170 RTP/AVP 0 8 97 101",
+            "m=audio 49170 RTP/AVP 0 8",
+        );
     assert_eq!(answer(&sd(&remapped), &caps()).unwrap().codec, Codec::Pcma);
     // Without telephone-event locally, none is answered.
     let mut local = caps();
@@ -218,14 +242,21 @@ fn answer_honours_local_codec_set_and_dynamic_mappings() {
 
 #[test]
 fn answer_errors() {
-    let g729 = OFFER.replace("m=audio 49170 RTP/AVP 0 8 97 101", "m=audio 49170 RTP/AVP 18 97");
+    let g729 = OFFER.replace(
+        "m=audio 49170 RTP/AVP 0 8 97 101",
+        "m=audio 49170 RTP/AVP 18 97",
+    );
     let e = answer(&sd(&g729), &caps()).unwrap_err();
     assert_eq!(e, SdpError::NoCommonCodec);
     assert_eq!(e.sip_status(), 488);
     let srtp = OFFER.replace("RTP/AVP 0 8 97 101", "RTP/SAVP 0 8 97 101");
     assert_eq!(answer(&sd(&srtp), &caps()), Err(SdpError::NoUsableStream));
-    let video_only = "v=0\r\no=- 1 1 IN IP4 a\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=video 5 RTP/AVP 31\r\n";
-    assert_eq!(answer(&sd(video_only), &caps()), Err(SdpError::NoUsableStream));
+    let video_only =
+        "v=0\r\no=- 1 1 IN IP4 a\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=video 5 RTP/AVP 31\r\n";
+    assert_eq!(
+        answer(&sd(video_only), &caps()),
+        Err(SdpError::NoUsableStream)
+    );
     let no_c = OFFER.replace("c=IN IP4 192.0.2.1\r\n", "");
     let e = answer(&sd(&no_c), &caps()).unwrap_err();
     assert_eq!(e, SdpError::MissingConnection(0));
@@ -276,12 +307,21 @@ fn answer_directions_and_hold() {
 #[test]
 fn answer_ptime_rtcp_and_media_level_connection() {
     let offer = OFFER
-        .replace("a=ptime:20", "a=ptime:30\r\na=maxptime:40\r\na=rtcp:53020 IN IP4 198.51.100.2")
-        .replace("m=audio 49170 RTP/AVP 0 8 97 101\r\n", "m=audio 49170 RTP/AVP 0 8 97 101\r\nc=IN IP4 198.51.100.1\r\n");
+        .replace(
+            "a=ptime:20",
+            "a=ptime:30\r\na=maxptime:40\r\na=rtcp:53020 IN IP4 198.51.100.2",
+        )
+        .replace(
+            "m=audio 49170 RTP/AVP 0 8 97 101\r\n",
+            "m=audio 49170 RTP/AVP 0 8 97 101\r\nc=IN IP4 198.51.100.1\r\n",
+        );
     let neg = answer(&sd(&offer), &caps()).unwrap();
     assert_eq!(neg.ptime, 30);
     assert!(neg.answer().to_string().contains("a=ptime:30\r\n"));
-    assert_eq!(neg.remote_rtp(), Some("198.51.100.1:49170".parse().unwrap()));
+    assert_eq!(
+        neg.remote_rtp(),
+        Some("198.51.100.1:49170".parse().unwrap())
+    );
     assert_eq!(neg.remote_rtcp, "198.51.100.2:53020".parse().unwrap());
     let no_ptime = OFFER.replace("a=ptime:20\r\n", "");
     assert_eq!(answer(&sd(&no_ptime), &caps()).unwrap().ptime, 20);
@@ -297,10 +337,16 @@ fn telephone_event_variants() {
     };
     assert_eq!(t("a=fmtp:101 0-16\r\n"), (Some(101), Some("0-16".into())));
     assert_eq!(t(""), (Some(101), Some("0-15".into())));
-    assert_eq!(t("a=fmtp:101 0-15,32-49\r\n"), (Some(101), Some("0-15".into())));
+    assert_eq!(
+        t("a=fmtp:101 0-15,32-49\r\n"),
+        (Some(101), Some("0-15".into()))
+    );
     assert_eq!(t("a=fmtp:101 32-49\r\n"), (None, None));
     let wideband = OFFER.replace("telephone-event/8000", "telephone-event/48000");
-    assert_eq!(answer(&sd(&wideband), &caps()).unwrap().telephone_event, None);
+    assert_eq!(
+        answer(&sd(&wideband), &caps()).unwrap().telephone_event,
+        None
+    );
 }
 
 #[test]
@@ -313,7 +359,9 @@ fn reanswer_keeps_version_when_unchanged_and_bumps_it_on_change() {
     assert_eq!(again.answer().origin.session_version, 1);
     assert!(!again.changes_from(&first).any());
     // Hold.
-    let hold = n.answer(&sd(&OFFER.replace("a=sendrecv", "a=sendonly"))).unwrap();
+    let hold = n
+        .answer(&sd(&OFFER.replace("a=sendrecv", "a=sendonly")))
+        .unwrap();
     assert_eq!(hold.answer().origin.session_version, 2);
     let ch = hold.changes_from(&again);
     assert!(ch.hold_started && ch.direction_changed && !ch.codec_changed);
@@ -370,11 +418,16 @@ fn our_offers_for_hold_and_resume() {
     assert_eq!(retry.origin.session_version, 4);
     // Mismatched answers.
     assert_eq!(
-        n.accept_answer(&sd(&OFFER.replace("m=video 51372 RTP/AVP 31\r\na=rtpmap:31 H261/90000\r\n", ""))),
+        n.accept_answer(&sd(
+            &OFFER.replace("m=video 51372 RTP/AVP 31\r\na=rtpmap:31 H261/90000\r\n", "")
+        )),
         Err(SdpError::AnswerMismatch("number of m= lines differs"))
     );
     let rejected = OFFER.replace("m=audio 49170", "m=audio 0");
-    assert_eq!(n.accept_answer(&sd(&rejected)), Err(SdpError::NoCommonCodec));
+    assert_eq!(
+        n.accept_answer(&sd(&rejected)),
+        Err(SdpError::NoCommonCodec)
+    );
 }
 
 #[test]
@@ -382,17 +435,25 @@ fn initial_offer_from_voxgate() {
     let mut n = Negotiator::new(caps());
     let offer = n.create_offer();
     let text = offer.to_string();
-    assert!(text.contains("m=audio 30000 RTP/AVP 9 0 8 101\r\n"), "{text}");
+    assert!(
+        text.contains("m=audio 30000 RTP/AVP 9 0 8 101\r\n"),
+        "{text}"
+    );
     assert!(text.contains("a=rtpmap:9 G722/8000\r\n"));
     assert!(text.contains("a=ptime:20\r\na=sendrecv\r\n"));
     // A peer answering G.722.
-    let ans = sd("v=0\r\no=- 5 5 IN IP6 2001:db8::2\r\ns=-\r\nc=IN IP6 2001:db8::2\r\nt=0 0\r\n\
-        m=audio 7078 RTP/AVP 9 101\r\na=rtpmap:101 telephone-event/8000\r\n");
+    let ans = sd(
+        "v=0\r\no=- 5 5 IN IP6 2001:db8::2\r\ns=-\r\nc=IN IP6 2001:db8::2\r\nt=0 0\r\n\
+        m=audio 7078 RTP/AVP 9 101\r\na=rtpmap:101 telephone-event/8000\r\n",
+    );
     let neg = n.accept_answer(&ans).unwrap();
     assert_eq!(neg.codec, Codec::G722);
     assert_eq!(neg.telephone_event, Some(101));
     assert_eq!(neg.telephone_events.as_deref(), Some("0-15"));
-    assert_eq!(neg.remote_rtp(), Some("[2001:db8::2]:7078".parse().unwrap()));
+    assert_eq!(
+        neg.remote_rtp(),
+        Some("[2001:db8::2]:7078".parse().unwrap())
+    );
 }
 
 #[test]
@@ -403,5 +464,8 @@ fn ipv6_answer() {
     let text = neg.answer().to_string();
     assert!(text.contains("o=voxgate 1 1 IN IP6 2001:db8::7\r\n"));
     assert!(text.contains("c=IN IP6 2001:db8::7\r\n"));
-    assert_eq!(neg.remote_rtp(), Some("[2001:db8::1]:49170".parse().unwrap()));
+    assert_eq!(
+        neg.remote_rtp(),
+        Some("[2001:db8::1]:49170".parse().unwrap())
+    );
 }

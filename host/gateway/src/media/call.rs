@@ -1,0 +1,471 @@
+//! One call's media: a task with one pacing timer that sends a frame every ptime and
+//! takes the caller's audio through the jitter buffer.
+//!
+//! The timer is the only clock: each tick sends the next frame of the prompt (then
+//! silence, so the caller's side keeps a continuous stream) and pulls one frame of the
+//! caller's audio for recording and in-band DTMF. Nothing sleeps per packet, and every
+//! late send is counted, because lateness is what callers hear.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use tokio::net::UdpSocket;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::MissedTickBehavior;
+use voxgate_proto::codec::{Codec, Encoder};
+use voxgate_proto::dtmf::EventReceiver;
+use voxgate_proto::dtmf::{InbandConfig, InbandDetector};
+use voxgate_proto::jitter::{JitterBuffer, JitterConfig};
+use voxgate_proto::rtp::ReceiveStats;
+use voxgate_proto::rtp::RtpSender;
+use voxgate_proto::rtp::rtcp::{self, NtpTime, RtcpPacket, SourceDescription};
+use voxgate_proto::rtp::{PacketKind, RtpPacket, classify};
+use voxgate_proto::sdp::{Direction, Negotiated};
+
+use crate::sip::call::CallKey;
+use crate::sip::events::{CallEvent, DtmfSource, EventSink, RtpSummary};
+use crate::sip::ua::CoreCommand;
+
+/// A send more than this after its due time counts as late.
+const LATE_SEND: Duration = Duration::from_millis(5);
+/// RTCP reports go out this often (RFC 3550 suggests about 5 s for one stream).
+const RTCP_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Everything a call's media task needs.
+#[derive(Debug)]
+pub struct MediaParams {
+    pub key: CallKey,
+    pub rtp: UdpSocket,
+    pub rtcp: UdpSocket,
+    pub negotiated: Negotiated,
+    pub prompt: Option<Arc<[i16]>>,
+    pub record: Option<PathBuf>,
+    pub rtp_timeout: Duration,
+    pub events: EventSink,
+    pub core: mpsc::Sender<CoreCommand>,
+}
+
+/// What the SIP core tells a call's media.
+#[derive(Debug)]
+pub enum MediaCommand {
+    /// The call is established: start the prompt and recording.
+    Start,
+    /// A re-INVITE changed the session (hold, codec, address).
+    Update(Box<Negotiated>),
+    /// Stop sending (we are hanging up).
+    Pause,
+    Stop(oneshot::Sender<MediaReport>),
+}
+
+/// How a call's media went.
+#[derive(Debug, Clone, Default)]
+pub struct MediaReport {
+    pub rtp: RtpSummary,
+    pub recording: Option<PathBuf>,
+}
+
+/// The SIP core's handle on a call's media task.
+#[derive(Debug)]
+pub struct MediaHandle {
+    tx: mpsc::UnboundedSender<MediaCommand>,
+}
+
+impl MediaHandle {
+    pub fn send(&self, command: MediaCommand) {
+        let _ = self.tx.send(command);
+    }
+
+    /// Stops the task and returns its report (recording written).
+    pub async fn stop(self) -> MediaReport {
+        let (tx, rx) = oneshot::channel();
+        if self.tx.send(MediaCommand::Stop(tx)).is_err() {
+            return MediaReport::default();
+        }
+        rx.await.unwrap_or_default()
+    }
+}
+
+pub fn spawn_media(params: MediaParams) -> MediaHandle {
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(run(params, rx));
+    MediaHandle { tx }
+}
+
+/// The negotiated session as the task uses it.
+struct Session {
+    remote: SocketAddr,
+    remote_rtcp: SocketAddr,
+    payload_type: u8,
+    codec: Codec,
+    ptime: Duration,
+    frame_samples: usize,
+    telephone_event: Option<u8>,
+    send: bool,
+    /// The peer sends nothing on purpose (inactive or sendonly from us): no timeout.
+    expect_rtp: bool,
+}
+
+impl Session {
+    fn from(n: &Negotiated) -> Session {
+        let ptime_ms = n.ptime.clamp(10, 60);
+        Session {
+            remote: SocketAddr::new(n.remote_address, n.remote_rtp_port),
+            remote_rtcp: n.remote_rtcp,
+            payload_type: n.payload_type,
+            codec: n.codec,
+            ptime: Duration::from_millis(u64::from(ptime_ms)),
+            frame_samples: n.codec.samples_per_frame(ptime_ms),
+            telephone_event: n.telephone_event,
+            send: matches!(n.direction, Direction::SendRecv | Direction::SendOnly)
+                && !n.remote_address.is_unspecified()
+                && n.remote_rtp_port != 0,
+            expect_rtp: matches!(n.direction, Direction::SendRecv | Direction::RecvOnly),
+        }
+    }
+}
+
+struct Media {
+    key: CallKey,
+    session: Session,
+    encoder: Encoder,
+    sender: RtpSender,
+    jitter: JitterBuffer,
+    stats: ReceiveStats,
+    dtmf: EventReceiver,
+    inband: Option<InbandDetector>,
+    prompt: Option<Arc<[i16]>>,
+    prompt_pos: usize,
+    prompt_reported: bool,
+    started: bool,
+    paused: bool,
+    recording: Option<Vec<i16>>,
+    record_path: Option<PathBuf>,
+    last_rtp: Instant,
+    rtp_timeout: Duration,
+    timed_out: bool,
+    latched: bool,
+    summary: RtpSummary,
+    events: EventSink,
+    core: mpsc::Sender<CoreCommand>,
+    packet: Vec<u8>,
+    payload: Vec<u8>,
+    silence: Vec<i16>,
+}
+
+fn random_u32() -> u32 {
+    // Unpredictable enough for SSRC and initial sequence/timestamp (RFC 3550 §5.1
+    // asks for random, not cryptographic, values).
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let addr = &nanos as *const u32 as usize as u32;
+    nanos.wrapping_mul(0x9E37_79B9) ^ addr.rotate_left(16)
+}
+
+async fn run(p: MediaParams, mut commands: mpsc::UnboundedReceiver<MediaCommand>) {
+    let session = Session::from(&p.negotiated);
+    let seed = random_u32();
+    let mut m = Media {
+        key: p.key,
+        encoder: session.codec.encoder(),
+        jitter: JitterBuffer::new(session.codec, session.payload_type, JitterConfig::default()),
+        sender: RtpSender::new(seed, (seed >> 16) as u16, seed.rotate_left(7)),
+        stats: ReceiveStats::new(8000),
+        dtmf: EventReceiver::new(),
+        inband: session
+            .telephone_event
+            .is_none()
+            .then(|| InbandDetector::new(InbandConfig::default())),
+        silence: vec![0; session.frame_samples],
+        session,
+        prompt: p.prompt,
+        prompt_pos: 0,
+        prompt_reported: false,
+        started: false,
+        paused: false,
+        recording: p.record.as_ref().map(|_| Vec::new()),
+        record_path: p.record,
+        last_rtp: Instant::now(),
+        rtp_timeout: p.rtp_timeout,
+        timed_out: false,
+        latched: false,
+        summary: RtpSummary::default(),
+        events: p.events,
+        core: p.core,
+        packet: Vec::with_capacity(256),
+        payload: Vec::with_capacity(256),
+    };
+    let rtp = p.rtp;
+    let rtcp_socket = p.rtcp;
+    let mut ticker = tokio::time::interval(m.session.ptime);
+    // A tick the runtime could not serve in time is sent at once, not skipped: the RTP
+    // clock is per frame, and the lateness is what the statistics are for.
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Burst);
+    let mut next_rtcp = Instant::now() + RTCP_INTERVAL;
+    let mut buf = vec![0u8; 2048];
+    let mut rtcp_buf = vec![0u8; 2048];
+    loop {
+        tokio::select! {
+            due = ticker.tick() => {
+                let now = Instant::now();
+                m.tick(&rtp, due.into_std(), now).await;
+                if now >= next_rtcp {
+                    next_rtcp = now + RTCP_INTERVAL;
+                    m.send_rtcp(&rtcp_socket).await;
+                }
+            }
+            received = rtp.recv_from(&mut buf) => {
+                if let Ok((n, from)) = received {
+                    m.on_rtp(buf.get(..n).unwrap_or_default(), from, Instant::now());
+                }
+            }
+            received = rtcp_socket.recv_from(&mut rtcp_buf) => {
+                if let Ok((n, _)) = received {
+                    m.on_rtcp(rtcp_buf.get(..n).unwrap_or_default(), Instant::now());
+                }
+            }
+            command = commands.recv() => match command {
+                Some(MediaCommand::Start) => {
+                    m.started = true;
+                    m.last_rtp = Instant::now();
+                    m.sender.start_talkspurt();
+                }
+                Some(MediaCommand::Update(n)) => m.update(&n),
+                Some(MediaCommand::Pause) => m.paused = true,
+                Some(MediaCommand::Stop(reply)) => {
+                    let report = m.finish().await;
+                    let _ = reply.send(report);
+                    return;
+                }
+                None => return,
+            },
+        }
+    }
+}
+
+impl Media {
+    async fn tick(&mut self, socket: &UdpSocket, due: Instant, now: Instant) {
+        if !self.started {
+            return;
+        }
+        // Caller side first: one frame out of the jitter buffer.
+        let frame = self.jitter.pop(now);
+        let samples = frame.samples().unwrap_or(&self.silence);
+        if let Some(rec) = self.recording.as_mut() {
+            rec.extend_from_slice(samples);
+        }
+        if let Some(det) = self.inband.as_mut() {
+            for digit in det.push(samples) {
+                self.events.emit(CallEvent::Dtmf {
+                    call_id: self.key.0.clone(),
+                    digit: digit.to_string(),
+                    source: DtmfSource::InBand,
+                });
+            }
+        }
+        if self.session.expect_rtp
+            && !self.timed_out
+            && now.duration_since(self.last_rtp) > self.rtp_timeout
+        {
+            self.timed_out = true;
+            let _ = self
+                .core
+                .try_send(CoreCommand::RtpTimeout(self.key.clone()));
+        }
+        // Our side: the next prompt frame, or silence.
+        let n = self.session.frame_samples;
+        let frame_pcm: &[i16] = match &self.prompt {
+            Some(p) if self.prompt_pos < p.len() => {
+                let end = (self.prompt_pos + n).min(p.len());
+                let chunk = p.get(self.prompt_pos..end).unwrap_or_default();
+                self.prompt_pos = end;
+                chunk
+            }
+            _ => &self.silence,
+        };
+        if let Some(p) = &self.prompt
+            && self.prompt_pos >= p.len()
+            && !self.prompt_reported
+        {
+            self.prompt_reported = true;
+            let ms = (p.len() as u64) * 1000 / 8000;
+            let _ = self
+                .core
+                .try_send(CoreCommand::PromptFinished(self.key.clone(), ms));
+        }
+        if self.prompt.is_none() && !self.prompt_reported {
+            self.prompt_reported = true;
+            let _ = self
+                .core
+                .try_send(CoreCommand::PromptFinished(self.key.clone(), 0));
+        }
+        if !self.session.send || self.paused {
+            return;
+        }
+        self.payload.clear();
+        if frame_pcm.len() == n {
+            self.encoder.encode(frame_pcm, &mut self.payload);
+        } else {
+            // The last, short frame of a prompt is padded with silence.
+            let mut padded = frame_pcm.to_vec();
+            padded.resize(n, 0);
+            self.encoder.encode(&padded, &mut self.payload);
+        }
+        self.packet.clear();
+        let increment = u32::try_from(n).unwrap_or(160);
+        if self
+            .sender
+            .send_frame(
+                self.session.payload_type,
+                &self.payload,
+                increment,
+                &mut self.packet,
+            )
+            .is_err()
+        {
+            return;
+        }
+        if socket
+            .send_to(&self.packet, self.session.remote)
+            .await
+            .is_ok()
+        {
+            self.summary.packets_sent += 1;
+            let delay = now.saturating_duration_since(due);
+            if delay > LATE_SEND {
+                self.summary.late_sends += 1;
+            }
+            let ms = delay.as_secs_f64() * 1000.0;
+            if ms > self.summary.max_send_delay_ms {
+                self.summary.max_send_delay_ms = ms;
+            }
+        }
+    }
+
+    fn on_rtp(&mut self, datagram: &[u8], from: SocketAddr, now: Instant) {
+        if !matches!(classify(datagram), PacketKind::Rtp) {
+            // RTCP multiplexed on the RTP port (RFC 5761).
+            self.on_rtcp(datagram, now);
+            return;
+        }
+        let Ok(packet) = RtpPacket::parse(datagram) else {
+            return;
+        };
+        self.last_rtp = now;
+        // Symmetric RTP: answer where the caller's media really comes from (NAT).
+        if !self.latched {
+            self.latched = true;
+            if from != self.session.remote {
+                self.session.remote = from;
+            }
+        }
+        let pt = packet.payload_type();
+        if Some(pt) == self.session.telephone_event {
+            self.stats
+                .record(packet.sequence(), packet.timestamp(), now, false);
+            if let Ok(Some(d)) = self.dtmf.push(packet.timestamp(), packet.payload()) {
+                self.events.emit(CallEvent::Dtmf {
+                    call_id: self.key.0.clone(),
+                    digit: d.digit.to_string(),
+                    source: DtmfSource::Rfc4733,
+                });
+            }
+        } else if pt == self.session.payload_type {
+            self.stats
+                .record(packet.sequence(), packet.timestamp(), now, true);
+            self.jitter.push(&packet, now);
+        }
+    }
+
+    fn on_rtcp(&mut self, datagram: &[u8], now: Instant) {
+        let Ok(packets) = rtcp::parse_compound(datagram) else {
+            return;
+        };
+        for p in packets {
+            if let RtcpPacket::SenderReport(sr) = p {
+                self.stats.record_sender_report(&sr, now);
+            }
+        }
+    }
+
+    async fn send_rtcp(&mut self, socket: &UdpSocket) {
+        if !self.started || !self.session.send {
+            return;
+        }
+        let since_epoch = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        let mut blocks = Vec::new();
+        if self.stats.received() > 0 {
+            blocks.push(self.stats.report_block(0, Instant::now()));
+        }
+        let sr = self
+            .sender
+            .sender_report(NtpTime::from_unix(since_epoch), blocks);
+        let sdes = SourceDescription::cname(self.sender.ssrc(), "voxgate");
+        let mut out = Vec::with_capacity(128);
+        if rtcp::write_compound(
+            &[
+                RtcpPacket::SenderReport(sr),
+                RtcpPacket::SourceDescription(sdes),
+            ],
+            &mut out,
+        )
+        .is_ok()
+        {
+            let _ = socket.send_to(&out, self.session.remote_rtcp).await;
+        }
+    }
+
+    fn update(&mut self, n: &Negotiated) {
+        let next = Session::from(n);
+        if next.codec != self.session.codec || next.payload_type != self.session.payload_type {
+            self.encoder = next.codec.encoder();
+            self.jitter = JitterBuffer::new(next.codec, next.payload_type, JitterConfig::default());
+            self.silence = vec![0; next.frame_samples];
+        }
+        // A new address from a re-INVITE wins over what we latched.
+        self.latched = false;
+        self.last_rtp = Instant::now();
+        self.timed_out = false;
+        self.session = next;
+    }
+
+    async fn finish(mut self) -> MediaReport {
+        let s = self.stats.summary();
+        self.summary.packets_received = s.received;
+        self.summary.packets_expected = s.expected;
+        self.summary.packets_lost = i64::try_from(s.lost).unwrap_or(i64::MAX);
+        self.summary.duplicate_packets = s.duplicates;
+        self.summary.late_packets = self.jitter.stats().late;
+        self.summary.jitter_ms = s.jitter_ms;
+        let recording = match (self.recording.take(), self.record_path.take()) {
+            (Some(pcm), Some(path)) if !pcm.is_empty() => {
+                let written = path.clone();
+                let result = tokio::task::spawn_blocking(move || {
+                    crate::media::audio_file::write_wav(&path, 8000, &pcm)
+                })
+                .await;
+                match result {
+                    Ok(Ok(())) => Some(written),
+                    Ok(Err(e)) => {
+                        tracing::warn!("call {}: {e}", self.key.0);
+                        None
+                    }
+                    Err(e) => {
+                        tracing::warn!("call {}: recording task failed: {e}", self.key.0);
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
+        MediaReport {
+            rtp: self.summary,
+            recording,
+        }
+    }
+}
