@@ -102,6 +102,7 @@ async fn serve(path: PathBuf, events: Option<PathBuf>) -> anyhow::Result<()> {
         }
     };
     resolve(&mut file.sip.record_dir);
+    resolve(&mut file.sip.events_file);
     resolve(&mut file.sip.tls_cert);
     resolve(&mut file.sip.tls_key);
     for r in &mut file.sip.routes {

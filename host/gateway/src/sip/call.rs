@@ -51,6 +51,8 @@ pub struct Call {
     pub bye: Option<ClientTxnId>,
     pub end_reason: Option<String>,
     pub started: Instant,
+    /// When the INVITE reached the core, for the INVITE → 200 latency.
+    pub received_at: Instant,
     pub from: String,
     pub to: String,
     pub codec: String,

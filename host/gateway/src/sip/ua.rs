@@ -44,7 +44,13 @@ pub enum CoreCommand {
 pub struct CoreStats {
     pub active_calls: usize,
     pub transactions: usize,
+    /// INVITE → 200 OK for calls answered at once, in µs, from the datagram reaching
+    /// the core to the 200 handed to the socket (the most recent ones).
+    pub answer_latency_us: Vec<u32>,
 }
+
+/// How many answer latencies are kept.
+const LATENCY_SAMPLES: usize = 100_000;
 
 /// Why the SIP server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -130,6 +136,9 @@ impl SipServer {
             by_client: HashMap::new(),
             config: Arc::new(config),
             session_ids: 1,
+            received_at: Instant::now(),
+            answering: Vec::new(),
+            answer_latency_us: std::collections::VecDeque::new(),
         };
         let task = tokio::spawn(core.run(inbound_rx, cmd_rx));
         Ok(SipServer {
@@ -170,6 +179,11 @@ struct Core {
     by_client: HashMap<ClientTxnId, CallKey>,
     config: Arc<SipConfig>,
     session_ids: u64,
+    /// When the message being handled arrived.
+    received_at: Instant,
+    /// Calls answered in this drain whose 200 has not been handed to the socket yet.
+    answering: Vec<Instant>,
+    answer_latency_us: std::collections::VecDeque<u32>,
 }
 
 impl Core {
@@ -189,7 +203,8 @@ impl Core {
             tokio::select! {
                 received = inbound.recv() => {
                     let Some(r) = received else { break };
-                    self.endpoint.handle_message(Instant::now(), r.from, r.message);
+                    self.received_at = Instant::now();
+                    self.endpoint.handle_message(self.received_at, r.from, r.message);
                 }
                 command = commands.recv() => {
                     let Some(c) = command else { break };
@@ -215,6 +230,16 @@ impl Core {
             while let Some(event) = self.endpoint.poll_event() {
                 progressed = true;
                 self.on_event(event);
+            }
+            // Everything queued above, 200s included, has been handed to the sockets.
+            let now = Instant::now();
+            for received in self.answering.drain(..) {
+                if self.answer_latency_us.len() == LATENCY_SAMPLES {
+                    self.answer_latency_us.pop_front();
+                }
+                let us =
+                    u32::try_from(now.duration_since(received).as_micros()).unwrap_or(u32::MAX);
+                self.answer_latency_us.push_back(us);
             }
             if !progressed {
                 break;
@@ -247,6 +272,7 @@ impl Core {
                 let _ = reply.send(CoreStats {
                     active_calls: self.calls.len(),
                     transactions: self.endpoint.transactions(),
+                    answer_latency_us: self.answer_latency_us.iter().copied().collect(),
                 });
             }
         }
@@ -494,6 +520,7 @@ impl Core {
             bye: None,
             end_reason: None,
             started: Instant::now(),
+            received_at: self.received_at,
             from: from_uri,
             to: dialled,
             codec,
@@ -544,6 +571,9 @@ impl Core {
         let txn = call.invite_txn;
         let transport = call.peer.transport.clone();
         let invite = call.invite.clone();
+        if call.route.ring_ms == 0 {
+            self.answering.push(call.received_at);
+        }
         if let Err(e) = self.endpoint.respond(Instant::now(), txn, response) {
             tracing::debug!("cannot answer call {}: {e}", key.0);
             self.finish(key, "answer-failed");

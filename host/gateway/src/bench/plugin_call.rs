@@ -1,6 +1,5 @@
-//! Benchmarks behind `voxgate bench …`. Each prints its figures and writes them as JSON
-//! and Markdown under the output directory (default `bench-results/`). Figures are
-//! ratios against a baseline measured in the same run, never absolute pass/fail times.
+//! A plugin function call in a fresh instance against the same lookup as an HTTP
+//! webhook to a local keep-alive hyper server, in the same run.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -8,7 +7,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use bytes::Bytes;
-use clap::Subcommand;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response};
@@ -16,59 +14,7 @@ use hyper_util::rt::TokioIo;
 use serde::{Deserialize, Serialize};
 use voxgate_runtime::{CallContext, Runtime, RuntimeConfig, TenantEnv, TenantPlugins};
 
-#[derive(Debug, Subcommand)]
-pub enum BenchCommand {
-    /// A plugin function call in a fresh instance against the same lookup as an HTTP
-    /// webhook to a local keep-alive hyper server.
-    PluginCall {
-        /// Measured calls per side.
-        #[arg(long, default_value_t = 20_000)]
-        iterations: usize,
-        /// The plugin to call (default: static_contacts.wasm in the plugins directory).
-        #[arg(long)]
-        plugin: Option<PathBuf>,
-        /// Where to write results.
-        #[arg(long, default_value = "bench-results")]
-        out: PathBuf,
-    },
-}
-
-pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
-    match cmd {
-        BenchCommand::PluginCall {
-            iterations,
-            plugin,
-            out,
-        } => plugin_call(iterations, plugin, out).await,
-    }
-}
-
-/// Latency percentiles of one side, in microseconds.
-#[derive(Debug, Clone, Serialize)]
-pub struct Percentiles {
-    pub p50_us: f64,
-    pub p90_us: f64,
-    pub p99_us: f64,
-    pub max_us: f64,
-    pub samples: usize,
-}
-
-impl Percentiles {
-    pub fn of(samples: &mut [Duration]) -> Percentiles {
-        samples.sort_unstable();
-        let at = |q: f64| {
-            let i = ((samples.len() as f64 - 1.0) * q).round() as usize;
-            samples.get(i).map_or(0.0, |d| d.as_secs_f64() * 1e6)
-        };
-        Percentiles {
-            p50_us: at(0.50),
-            p90_us: at(0.90),
-            p99_us: at(0.99),
-            max_us: at(1.0),
-            samples: samples.len(),
-        }
-    }
-}
+use super::Percentiles;
 
 #[derive(Debug, Serialize)]
 struct PluginCallResult {
@@ -192,7 +138,7 @@ fn start_webhook() -> anyhow::Result<std::net::SocketAddr> {
     Ok(addr)
 }
 
-async fn plugin_call(
+pub(super) async fn plugin_call(
     iterations: usize,
     plugin: Option<PathBuf>,
     out: PathBuf,
@@ -281,7 +227,7 @@ async fn plugin_call(
     let plugin = Percentiles::of(&mut plugin_samples);
     let webhook = Percentiles::of(&mut webhook_samples);
     let result = PluginCallResult {
-        machine_cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        machine_cores: super::cores(),
         iterations,
         speedup_p50: webhook.p50_us / plugin.p50_us.max(f64::EPSILON),
         speedup_p99: webhook.p99_us / plugin.p99_us.max(f64::EPSILON),
@@ -308,15 +254,5 @@ async fn plugin_call(
         result.speedup_p99,
     );
     print!("{md}");
-    std::fs::create_dir_all(&out)?;
-    std::fs::write(out.join("plugin-call.md"), &md)?;
-    std::fs::write(
-        out.join("plugin-call.json"),
-        serde_json::to_vec_pretty(&result)?,
-    )?;
-    println!(
-        "\nwritten to {}",
-        out.join("plugin-call.{md,json}").display()
-    );
-    Ok(())
+    super::write_results(&out, "plugin-call", &md, &result)
 }
