@@ -49,8 +49,8 @@ const MODULES: &[&str] = &[
     "menu.so",
     "ctrl_tcp.so",
 ];
-/// The prompt voxgate plays; espeak-ng says it in about 3.5 s.
-const PROMPT_TEXT: &str = "Welcome to voxgate. Please type your order number, then press hash.";
+/// The prompt voxgate plays: espeak-ng makes a 3.9 s WAV of it at 22.05 kHz.
+const PROMPT_TEXT: &str = "Welcome to voxgate. Please enter your order number, then hash.";
 /// A sample is "sound" above this (about -40 dBFS); voxgate's silence decodes to 0.
 const THRESHOLD: i16 = 300;
 /// How far the length of what baresip heard may be from the prompt's. The dump is one
@@ -87,11 +87,10 @@ fn baresip_over_tcp_with_pcma_hears_the_prompt_and_voxgate_reports_dtmf() {
 }
 
 /// With `after_prompt = "hangup"`, the caller should hear the whole prompt before the
-/// BYE. Today voxgate sends BYE in the same instant as the prompt's last RTP packet, so
-/// whatever sits in the caller's jitter buffer is never played: baresip (jitter buffer
-/// 5-10 frames) loses the last 100 ms of a prompt that ends on speech.
+/// BYE. voxgate waits until the end of the prompt has had time to leave the caller's
+/// jitter buffer before it hangs up; hanging up with the last RTP packet cut off the
+/// last 100 ms that baresip (jitter buffer of 5-10 frames) still held.
 #[test]
-#[ignore = "voxgate hangs up with the prompt's last packet; the caller's jitter buffer (100 ms in baresip) is cut off"]
 fn baresip_hears_the_whole_prompt_before_voxgate_hangs_up() {
     require_tools();
     let dir = TempDir::new("hangup");
@@ -634,7 +633,6 @@ impl Drop for Proc {
             let _ = self.child.kill();
         }
         let _ = self.child.wait();
-        let _ = self.name;
     }
 }
 
@@ -673,9 +671,7 @@ impl Voxgate {
             let _ = tx.send(line);
             let _ = std::io::copy(&mut reader, &mut std::io::sink());
         });
-        let line = rx
-            .recv_timeout(Duration::from_secs(20))
-            .unwrap_or_default();
+        let line = rx.recv_timeout(Duration::from_secs(20)).unwrap_or_default();
         let listening = line
             .trim()
             .strip_prefix("sip listening on ")
@@ -799,7 +795,7 @@ impl Baresip {
         std::fs::create_dir_all(&snd).expect("create sndfile dir");
         let caller_audio = dir.join("caller.wav");
         write_caller_audio(&caller_audio);
-        for p in [dir, &caller_audio] {
+        for p in [dir, caller_audio.as_path()] {
             assert!(
                 !p.display().to_string().contains(char::is_whitespace),
                 "baresip's config cannot hold paths with spaces: {}",
@@ -886,8 +882,7 @@ snd_path		{snd}
     fn command(&mut self, command: &str, params: &str) -> Value {
         let response = self.ctrl.command(command, params);
         assert_eq!(
-            response["ok"],
-            true,
+            response["ok"], true,
             "baresip refused `{command} {params}`: {response}"
         );
         response
@@ -901,7 +896,11 @@ snd_path		{snd}
     fn quit_and_take_recordings(mut self) -> Recordings {
         self.ctrl.send("quit", "");
         let status = self.proc.wait_exit(Duration::from_secs(10));
-        assert!(status.is_some(), "baresip did not exit on `quit`");
+        assert!(
+            status.is_some(),
+            "{} did not exit on `quit`",
+            self.proc.name
+        );
         let snd = self.dir.join("sndfile");
         let find = |suffix: &str| -> PathBuf {
             let found: Vec<PathBuf> = std::fs::read_dir(&snd)
@@ -953,10 +952,8 @@ impl Ctrl {
             if log.contains("ctrl_tcp: failed to listen") {
                 return Err(format!("ctrl_tcp could not listen on {port}"));
             }
-            // Commands before "baresip is ready" may find no user agent yet.
-            if log.contains("baresip is ready")
-                && let Ok(stream) = TcpStream::connect(("127.0.0.1", port))
-            {
+            // ctrl_tcp is loaded after the accounts: once it listens, the user agent exists.
+            if let Ok(stream) = TcpStream::connect(("127.0.0.1", port)) {
                 stream
                     .set_read_timeout(Some(POLL))
                     .map_err(|e| e.to_string())?;

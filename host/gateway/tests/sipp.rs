@@ -268,8 +268,7 @@ fn thousand_calls_at_100_per_second() {
     let screen = String::from_utf8_lossy(&out.stdout);
     let successful = screen
         .lines()
-        .filter(|l| l.contains("Successful call"))
-        .last()
+        .rfind(|l| l.contains("Successful call"))
         .and_then(|l| l.split('|').nth(2))
         .and_then(|v| v.trim().parse::<u32>().ok());
     assert_eq!(successful, Some(1000), "{screen}");

@@ -85,8 +85,7 @@ struct SippScreen {
 fn cumulative(screen: &str, label: &str) -> Option<String> {
     screen
         .lines()
-        .filter(|l| l.contains(label))
-        .last()
+        .rfind(|l| l.contains(label))
         .and_then(|l| l.split('|').nth(2))
         .map(|v| v.trim().to_string())
 }

@@ -13,6 +13,9 @@ pub(super) struct RunArgs {
     /// Where the embedded demo ERP listens.
     #[arg(long, default_value = "127.0.0.1:8700")]
     erp_listen: SocketAddr,
+    /// Where SIP listens (UDP and TCP).
+    #[arg(long, default_value = "127.0.0.1:5060")]
+    sip_listen: SocketAddr,
     /// Directory with the built demo plugins (`demo_shop.wasm` …).
     #[arg(long)]
     plugins: Option<PathBuf>,
@@ -22,6 +25,7 @@ impl Default for RunArgs {
     fn default() -> Self {
         RunArgs {
             erp_listen: SocketAddr::from(([127, 0, 0, 1], 8700)),
+            sip_listen: SocketAddr::from(([127, 0, 0, 1], 5060)),
             plugins: None,
         }
     }
@@ -104,8 +108,64 @@ pub(super) async fn run(args: RunArgs) -> anyhow::Result<()> {
         Ok(a) => tracing::info!("plugin check passed: {}", a.text),
         Err(e) => tracing::warn!("plugin check failed: {e}"),
     }
-    tracing::info!("voxgate is running; press Ctrl-C to stop");
+    let sip = start_demo_sip(args.sip_listen).await?;
+    tracing::info!(
+        "voxgate is running: call sip:100@{} (UDP or TCP) to hear the greeting; press Ctrl-C to stop",
+        args.sip_listen
+    );
     crate::cli::shutdown_signal().await;
+    sip.abort();
     tracing::info!("stopping");
+    Ok(())
+}
+
+/// The demo's SIP side: the demo numbers answer with a greeting.
+async fn start_demo_sip(listen: SocketAddr) -> anyhow::Result<crate::sip::ua::SipServer> {
+    let dir = crate::paths::code_cache_dir()
+        .and_then(|d| d.parent().map(|p| p.join("demo")))
+        .unwrap_or_else(|| std::env::temp_dir().join("voxgate-demo"));
+    tokio::fs::create_dir_all(&dir).await?;
+    let greeting = dir.join("greeting.wav");
+    if !greeting.exists() {
+        synthesize_greeting(&greeting).await?;
+    }
+    let config: crate::sip::config::SipConfig = toml::from_str(&format!(
+        r#"
+listen = ["udp:{listen}", "tcp:{listen}"]
+
+[[routes]]
+number = "100"
+prompt = "{g}"
+
+[[routes]]
+number = "+38515559000"
+prompt = "{g}"
+"#,
+        g = greeting.display()
+    ))?;
+    Ok(crate::sip::ua::SipServer::start(config, crate::sip::events::EventSink::none()).await?)
+}
+
+/// The greeting, spoken by espeak-ng when it is installed (scripts/setup installs it),
+/// else a short chime so the demo still answers with sound.
+async fn synthesize_greeting(path: &std::path::Path) -> anyhow::Result<()> {
+    let text = "Welcome to Kvarner Home and Garden. You are talking to voxgate.";
+    let spoken = tokio::process::Command::new("espeak-ng")
+        .arg("-w")
+        .arg(path)
+        .arg(text)
+        .status()
+        .await
+        .is_ok_and(|s| s.success());
+    if !spoken {
+        tracing::warn!("espeak-ng is not installed: the demo greets with a chime");
+        let pcm: Vec<i16> = (0..16_000)
+            .map(|i| {
+                let f = if i < 8000 { 660.0 } else { 880.0 };
+                ((std::f32::consts::TAU * f * i as f32 / 8000.0).sin() * 6000.0) as i16
+            })
+            .collect();
+        crate::media::audio_file::write_wav(path, 8000, &pcm)?;
+    }
     Ok(())
 }

@@ -32,6 +32,10 @@ use crate::sip::ua::CoreCommand;
 const LATE_SEND: Duration = Duration::from_millis(5);
 /// RTCP reports go out this often (RFC 3550 suggests about 5 s for one stream).
 const RTCP_INTERVAL: Duration = Duration::from_secs(5);
+/// After a prompt's last packet, silence this long before the prompt counts as heard:
+/// the caller's jitter buffer still holds the end of it, and a BYE or REFER sent at
+/// once would cut it off.
+const PROMPT_DRAIN: Duration = Duration::from_millis(300);
 
 /// Everything a call's media task needs.
 #[derive(Debug)]
@@ -138,6 +142,8 @@ struct Media {
     prompt: Option<Arc<[i16]>>,
     prompt_pos: usize,
     prompt_reported: bool,
+    /// When the prompt's last frame went out.
+    prompt_sent_at: Option<Instant>,
     started: bool,
     paused: bool,
     recording: Option<Vec<i16>>,
@@ -184,6 +190,7 @@ async fn run(p: MediaParams, mut commands: mpsc::UnboundedReceiver<MediaCommand>
         prompt: p.prompt,
         prompt_pos: 0,
         prompt_reported: false,
+        prompt_sent_at: None,
         started: false,
         paused: false,
         recording: p.record.as_ref().map(|_| Vec::new()),
@@ -286,21 +293,16 @@ impl Media {
             }
             _ => &self.silence,
         };
-        if let Some(p) = &self.prompt
-            && self.prompt_pos >= p.len()
-            && !self.prompt_reported
-        {
-            self.prompt_reported = true;
-            let ms = (p.len() as u64) * 1000 / 8000;
-            let _ = self
-                .core
-                .try_send(CoreCommand::PromptFinished(self.key.clone(), ms));
-        }
-        if self.prompt.is_none() && !self.prompt_reported {
-            self.prompt_reported = true;
-            let _ = self
-                .core
-                .try_send(CoreCommand::PromptFinished(self.key.clone(), 0));
+        let prompt_len = self.prompt.as_ref().map_or(0, |p| p.len());
+        if self.prompt_pos >= prompt_len && !self.prompt_reported {
+            let sent_at = *self.prompt_sent_at.get_or_insert(now);
+            if now.duration_since(sent_at) >= PROMPT_DRAIN {
+                self.prompt_reported = true;
+                let ms = (prompt_len as u64) * 1000 / 8000;
+                let _ = self
+                    .core
+                    .try_send(CoreCommand::PromptFinished(self.key.clone(), ms));
+            }
         }
         if !self.session.send || self.paused {
             return;

@@ -54,11 +54,11 @@ pub fn check_body(msg: &Message) {
     };
     let body = msg.body();
     if ct.ty.eq_ignore_ascii_case("multipart") {
-        if let Some(boundary) = ct.params.get("boundary").and_then(|p| p.unquoted()) {
-            if let Ok(parts) = sip::split_multipart(body, &boundary) {
-                for p in parts {
-                    let _ = SessionDescription::parse(&p.body);
-                }
+        if let Some(boundary) = ct.params.get("boundary").and_then(|p| p.unquoted())
+            && let Ok(parts) = sip::split_multipart(body, &boundary)
+        {
+            for p in parts {
+                let _ = SessionDescription::parse(&p.body);
             }
         }
     } else if ct.is("application", "sdp") {

@@ -116,7 +116,10 @@ impl Call {
                         }
                         if let RtcpPacket::ReceiverReport(rr) = p {
                             for b in &rr.reports {
-                                let _ = (b.round_trip(rtcp::NtpTime(1 << 40)), b.fraction_lost_ratio());
+                                let _ = (
+                                    b.round_trip(rtcp::NtpTime(1 << 40)),
+                                    b.fraction_lost_ratio(),
+                                );
                             }
                         }
                     }
@@ -155,7 +158,11 @@ impl Call {
         // Play out whatever is still queued (the largest delay, and some).
         let end = self.now + Duration::from_millis(400);
         self.advance(end);
-        let _ = (self.stats.expected(), self.stats.received(), self.stats.jitter_ms());
+        let _ = (
+            self.stats.expected(),
+            self.stats.received(),
+            self.stats.jitter_ms(),
+        );
         let _ = self.stats.report_block(self.ssrc, end);
         let _ = self.stats.summary();
         let _ = self.events.packets();
@@ -174,7 +181,10 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(ev) = TelephoneEvent::parse(data) {
         let again = TelephoneEvent::parse(&ev.to_bytes());
-        assert_eq!(again.map(TelephoneEvent::to_bytes).ok(), Some(ev.to_bytes()));
+        assert_eq!(
+            again.map(TelephoneEvent::to_bytes).ok(),
+            Some(ev.to_bytes())
+        );
     }
 
     let mut call = Call::new();

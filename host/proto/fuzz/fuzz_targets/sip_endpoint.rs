@@ -79,7 +79,9 @@ impl Harness {
     }
 
     fn outgoing(&self, method: Method, branch: &str) -> Request {
-        let uri: Uri = "sip:support@pbx.example.com".parse().unwrap_or_else(|_| unreachable!());
+        let uri: Uri = "sip:support@pbx.example.com"
+            .parse()
+            .unwrap_or_else(|_| unreachable!());
         let transport = self.peer.transport.as_str();
         Request::builder(method, uri)
             .header(
@@ -90,17 +92,19 @@ impl Harness {
             .header(HeaderName::To, "<sip:support@pbx.example.com>")
             .call_id("fuzz-call-1")
             .cseq(1)
-            .contact(&sip::Address::parse(OUR_CONTACT.as_bytes()).unwrap_or_else(|_| unreachable!()))
+            .contact(
+                &sip::Address::parse(OUR_CONTACT.as_bytes()).unwrap_or_else(|_| unreachable!()),
+            )
             .build()
     }
 
     /// Starts our own call and an OPTIONS ping towards the peer.
     fn start_client(&mut self) {
         let invite = self.outgoing(Method::Invite, "z9hG4bKfuzzinvite");
-        if let Ok(id) = self.ep.send_request(self.now, self.peer.clone(), invite) {
-            if let Some(sent) = self.ep.client_request(id).cloned() {
-                self.invite = Some((id, sent));
-            }
+        if let Ok(id) = self.ep.send_request(self.now, self.peer.clone(), invite)
+            && let Some(sent) = self.ep.client_request(id).cloned()
+        {
+            self.invite = Some((id, sent));
         }
         let options = self.outgoing(Method::Options, "z9hG4bKfuzzoptions");
         let _ = self.ep.send_request(self.now, self.peer.clone(), options);
@@ -142,10 +146,10 @@ impl Harness {
             .to_tag(tag)
             .header(HeaderName::Contact, OUR_CONTACT)
             .build();
-        if status.is_success() {
-            if let Ok(d) = Dialog::new_uas(&req, &resp, &self.peer.transport) {
-                self.dialogs.insert(d);
-            }
+        if status.is_success()
+            && let Ok(d) = Dialog::new_uas(&req, &resp, &self.peer.transport)
+        {
+            self.dialogs.insert(d);
         }
         self.respond(txn, resp);
     }
@@ -228,11 +232,11 @@ impl Harness {
                 self.respond(txn, resp);
             }
             _ => {
-                if req.method == Method::Info {
-                    if let Ok(Some(ct)) = req.headers.content_type() {
-                        let ct = format!("{}/{}", ct.ty, ct.subtype);
-                        let _ = voxgate_proto::dtmf::parse_info(&ct, &req.body);
-                    }
+                if req.method == Method::Info
+                    && let Ok(Some(ct)) = req.headers.content_type()
+                {
+                    let ct = format!("{}/{}", ct.ty, ct.subtype);
+                    let _ = voxgate_proto::dtmf::parse_info(&ct, &req.body);
                 }
                 self.respond(txn, Response::reply(req, StatusCode::OK).build());
             }
@@ -279,7 +283,11 @@ impl Harness {
             self.drain();
         }
         assert_eq!(
-            (self.ep.transactions(), self.ep.pending_2xx(), self.ep.timer_count()),
+            (
+                self.ep.transactions(),
+                self.ep.pending_2xx(),
+                self.ep.timer_count()
+            ),
             (0, 0, 0),
             "state left after every timer ran out ({:?})",
             self.ep.stats()
@@ -291,18 +299,21 @@ fn run(datagrams: &[&[u8]], transport: Transport, retransmit_2xx_on_reliable: bo
     let mut h = Harness::new(transport, retransmit_2xx_on_reliable);
     h.start_client();
     for (i, d) in datagrams.iter().enumerate() {
-        let gap = GAPS_MS.get((d.len() + i) % GAPS_MS.len()).copied().unwrap_or(0);
+        let gap = GAPS_MS
+            .get((d.len() + i) % GAPS_MS.len())
+            .copied()
+            .unwrap_or(0);
         let at = h.now + Duration::from_millis(gap);
         h.advance(at);
         if let Ok(msg) = sip::parse_datagram(d) {
             h.deliver(msg);
         }
-        if i == 0 {
-            if let Some((id, _)) = &h.invite {
-                let id = *id;
-                let _ = h.ep.cancel(h.now, id);
-                h.drain();
-            }
+        if i == 0
+            && let Some((id, _)) = &h.invite
+        {
+            let id = *id;
+            let _ = h.ep.cancel(h.now, id);
+            h.drain();
         }
     }
     h.finish();

@@ -53,18 +53,28 @@ fuzz_target!(|data: &[u8]| {
     whole.push(stream);
     let whole_err = drain(&mut whole, &mut whole_events);
 
-    assert_eq!(split_events, whole_events, "events depend on where the stream is cut at {at}");
+    assert_eq!(
+        split_events, whole_events,
+        "events depend on where the stream is cut at {at}"
+    );
     assert_eq!(
         split_err.map(normalise),
         whole_err.clone().map(normalise),
         "framing error depends on where the stream is cut at {at}"
     );
     if whole_err.is_none() {
-        assert_eq!(split.buffered(), whole.buffered(), "buffered bytes differ (cut at {at})");
+        assert_eq!(
+            split.buffered(),
+            whole.buffered(),
+            "buffered bytes differ (cut at {at})"
+        );
     }
 
     for ev in &whole_events {
-        if let StreamEvent::Message { parsed: Ok(msg), .. } = ev {
+        if let StreamEvent::Message {
+            parsed: Ok(msg), ..
+        } = ev
+        {
             common::check_accessors(msg);
             common::check_round_trip(msg);
         }
