@@ -27,6 +27,14 @@ use crate::media::ports::PortAllocator;
 
 /// Methods voxgate answers; the rest get 405 (registered) or 501 (unknown).
 const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, NOTIFY";
+/// Bodies voxgate reads: SDP, and DTMF in INFO. The transaction layer answers 415 with
+/// these for anything else, and OPTIONS lists them in Accept.
+const BODY_TYPES: [&str; 4] = [
+    "application/sdp",
+    "application/dtmf-relay",
+    "application/dtmf",
+    "multipart/mixed",
+];
 const ACCEPT: &str = "application/sdp, application/dtmf-relay, application/dtmf";
 const USER_AGENT: &str = concat!("voxgate/", env!("CARGO_PKG_VERSION"));
 
@@ -116,6 +124,7 @@ impl SipServer {
             user_agent: Some(USER_AGENT.to_string()),
             ..EndpointConfig::default()
         };
+        ep_config.policy.body_types = BODY_TYPES.map(String::from).to_vec();
         for t in [Transport::Udp, Transport::Tcp, Transport::Tls] {
             if let Some(addr) = transports.local_addr(t.clone()) {
                 ep_config = ep_config.with_local(t, SocketAddr::new(public_ip, addr.port()));

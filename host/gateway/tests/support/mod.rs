@@ -74,6 +74,7 @@ pub struct Voxgate {
     child: Child,
     pub udp: SocketAddr,
     pub tcp: SocketAddr,
+    pub tls: Option<SocketAddr>,
     pub events: PathBuf,
     pub dir: PathBuf,
 }
@@ -82,12 +83,17 @@ impl Voxgate {
     /// Starts `voxgate sip serve` with `[sip]` settings given as TOML text (without the
     /// table header); listeners, events and recordings are added here.
     pub fn start(dir: &Path, sip_toml: &str) -> Voxgate {
+        Voxgate::start_with(dir, r#"["udp:127.0.0.1:0", "tcp:127.0.0.1:0"]"#, sip_toml)
+    }
+
+    /// Like [`Voxgate::start`] with the `listen` array given (as TOML).
+    pub fn start_with(dir: &Path, listen: &str, sip_toml: &str) -> Voxgate {
         let config = dir.join("voxgate.toml");
         let events = dir.join("events.jsonl");
         std::fs::write(
             &config,
             format!(
-                "[sip]\nlisten = [\"udp:127.0.0.1:0\", \"tcp:127.0.0.1:0\"]\nrecord_dir = \"recordings\"\nevents_file = \"events.jsonl\"\n{sip_toml}\n"
+                "[sip]\nlisten = {listen}\nrecord_dir = \"recordings\"\nevents_file = \"events.jsonl\"\n{sip_toml}\n"
             ),
         )
         .unwrap();
@@ -109,10 +115,15 @@ impl Voxgate {
                 .unwrap()
         };
         let (udp, tcp) = (addr("udp"), addr("tcp"));
+        let tls = line
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("tls:"))
+            .and_then(|a| a.parse().ok());
         Voxgate {
             child,
             udp,
             tcp,
+            tls,
             events,
             dir: dir.to_path_buf(),
         }
