@@ -165,7 +165,7 @@ fn options_lists_methods_and_sdp() {
 }
 
 #[test]
-fn hold_and_resume_with_reinvite() {
+fn hold_resume_and_codec_change_with_reinvite() {
     let (dir, vg) = gateway("hold", "");
     let out = sipp(
         dir.path(),
@@ -175,7 +175,7 @@ fn hold_and_resume_with_reinvite() {
         &[],
         Duration::from_secs(20),
     );
-    assert_sipp_ok(&out, "re-INVITE hold and resume", dir.path());
+    assert_sipp_ok(&out, "re-INVITE hold, resume and codec change", dir.path());
     ended(&vg, 1);
     let holds: Vec<bool> = vg
         .events_of("hold")
