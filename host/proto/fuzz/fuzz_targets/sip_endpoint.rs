@@ -52,7 +52,8 @@ struct Harness {
     unanswered: Vec<ServerTxnId>,
     /// Our outgoing INVITE as sent (with the endpoint's Via).
     invite: Option<(ClientTxnId, Request)>,
-    hung_up: bool,
+    /// The ACK for the 2xx to our INVITE, once sent (we then hang up with a BYE).
+    ack: Option<Request>,
 }
 
 impl Harness {
@@ -74,7 +75,7 @@ impl Harness {
             dialogs: DialogSet::new(),
             unanswered: Vec::new(),
             invite: None,
-            hung_up: false,
+            ack: None,
         }
     }
 
@@ -247,7 +248,14 @@ impl Harness {
         let Some((id, invite)) = &self.invite else {
             return;
         };
-        if *id != txn || !resp.status.is_success() || self.hung_up {
+        if *id != txn || !resp.status.is_success() {
+            return;
+        }
+        // A retransmitted 2xx gets the same ACK again (RFC 3261 §13.2.2.4).
+        if let Some(ack) = &self.ack {
+            let _ = self
+                .ep
+                .send_ack_2xx(self.now, self.peer.clone(), ack.clone());
             return;
         }
         let Ok(mut dialog) = Dialog::new_uac(invite, resp) else {
@@ -255,11 +263,13 @@ impl Harness {
         };
         let ack = dialog.request(Method::Ack);
         common::check_generated(&Message::Request(ack.clone()), "Dialog::request(ACK)");
-        let _ = self.ep.send_ack_2xx(self.now, self.peer.clone(), ack);
+        let _ = self
+            .ep
+            .send_ack_2xx(self.now, self.peer.clone(), ack.clone());
+        self.ack = Some(ack);
         let bye = dialog.request(Method::Bye);
         common::check_generated(&Message::Request(bye.clone()), "Dialog::request(BYE)");
         let _ = self.ep.send_request(self.now, self.peer.clone(), bye);
-        self.hung_up = true;
     }
 
     /// Answers what is still open, then lets every timer run out.

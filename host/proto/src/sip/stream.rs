@@ -147,6 +147,13 @@ impl StreamFramer {
                 return Ok(None);
             };
             let head_end = end + 4;
+            // Size first: an oversized head is TooLarge however the reads split it.
+            if head_end > self.limits.max_message_size {
+                return Err(ParseError::TooLarge {
+                    size: head_end,
+                    limit: self.limits.max_message_size,
+                });
+            }
             let body_len = self.content_length(head_end)?;
             let total = head_end
                 .checked_add(body_len)
@@ -340,5 +347,28 @@ mod tests {
         let mut f = StreamFramer::new(limits);
         f.push(b"OPTIONS sip:a@b SIP/2.0\r\nContent-Length: 5000\r\n\r\n");
         assert!(matches!(f.next_event(), Err(ParseError::TooLarge { .. })));
+    }
+
+    #[test]
+    fn oversized_head_is_too_large_however_it_arrives() {
+        // Found by the sip_stream fuzz target: read whole, this head (no Content-Length)
+        // used to fail as MissingContentLength, read in pieces as TooLarge.
+        let mut msg = b"OPTIONS sip:a@b SIP/2.0\r\n".to_vec();
+        while msg.len() < 70_000 {
+            msg.extend_from_slice(b"X-Pad: 0123456789012345678901234567890123456789\r\n");
+        }
+        msg.extend_from_slice(b"\r\n");
+        let mut whole = StreamFramer::default();
+        whole.push(&msg);
+        assert!(matches!(
+            whole.next_event(),
+            Err(ParseError::TooLarge { .. })
+        ));
+        let mut pieces = StreamFramer::default();
+        pieces.push(&msg[..66_000]);
+        assert!(matches!(
+            pieces.next_event(),
+            Err(ParseError::TooLarge { .. })
+        ));
     }
 }
