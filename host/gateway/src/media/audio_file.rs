@@ -7,10 +7,6 @@
 
 use std::path::Path;
 
-use rubato::{
-    Resampler, SincFixedIn, SincInterpolationParameters, SincInterpolationType, WindowFunction,
-};
-
 /// The sample rate of narrowband telephone audio (G.711).
 pub const TELEPHONE_RATE: u32 = 8000;
 
@@ -76,60 +72,18 @@ pub fn read_wav(path: &Path, rate: u32) -> Result<Vec<i16>, AudioFileError> {
     let converted = if spec.sample_rate == rate {
         mono
     } else {
-        resample(&mono, spec.sample_rate, rate)
-            .map_err(|detail| AudioFileError::Resample { path: name, detail })?
+        voxgate_speech::audio::resample(&mono, spec.sample_rate, rate).map_err(|e| {
+            AudioFileError::Resample {
+                path: name,
+                detail: e.to_string(),
+            }
+        })?
     };
     Ok(converted.iter().map(|&s| to_i16(s)).collect())
 }
 
 fn to_i16(s: f32) -> i16 {
     (s * 32768.0).round().clamp(-32768.0, 32767.0) as i16
-}
-
-/// Converts mono audio from one rate to another with a windowed-sinc filter.
-pub fn resample(input: &[f32], from: u32, to: u32) -> Result<Vec<f32>, String> {
-    if input.is_empty() || from == 0 || to == 0 {
-        return Ok(Vec::new());
-    }
-    let params = SincInterpolationParameters {
-        sinc_len: 128,
-        f_cutoff: 0.925,
-        interpolation: SincInterpolationType::Linear,
-        oversampling_factor: 128,
-        window: WindowFunction::BlackmanHarris2,
-    };
-    let chunk = 1024;
-    let ratio = f64::from(to) / f64::from(from);
-    let mut resampler =
-        SincFixedIn::<f32>::new(ratio, 1.0, params, chunk, 1).map_err(|e| e.to_string())?;
-    let delay = resampler.output_delay();
-    let expected = (input.len() as f64 * ratio).round() as usize;
-    let mut out = Vec::with_capacity(expected + delay + chunk);
-    let mut pos = 0;
-    while pos + chunk <= input.len() {
-        let block = resampler
-            .process(&[&input[pos..pos + chunk]], None)
-            .map_err(|e| e.to_string())?;
-        out.extend_from_slice(&block[0]);
-        pos += chunk;
-    }
-    // The tail, then enough silence to flush the filter's delay.
-    let tail = &input[pos..];
-    let block = resampler
-        .process_partial(Some(&[tail]), None)
-        .map_err(|e| e.to_string())?;
-    out.extend_from_slice(&block[0]);
-    while out.len() < expected + delay {
-        let block = resampler
-            .process_partial::<&[f32]>(None, None)
-            .map_err(|e| e.to_string())?;
-        if block[0].is_empty() {
-            break;
-        }
-        out.extend_from_slice(&block[0]);
-    }
-    let end = (delay + expected).min(out.len());
-    Ok(out.get(delay..end).map(<[f32]>::to_vec).unwrap_or_default())
 }
 
 /// Writes mono 16-bit PCM as a WAV file.
@@ -160,34 +114,6 @@ mod tests {
         (0..n)
             .map(|i| 0.5 * (2.0 * std::f32::consts::PI * freq * i as f32 / rate as f32).sin())
             .collect()
-    }
-
-    /// Dominant frequency by zero crossings: enough to show pitch survives resampling.
-    fn zero_crossing_freq(x: &[f32], rate: u32) -> f32 {
-        let crossings = x
-            .windows(2)
-            .filter(|w| (w[0] < 0.0) != (w[1] < 0.0))
-            .count();
-        crossings as f32 / 2.0 / (x.len() as f32 / rate as f32)
-    }
-
-    #[test]
-    fn resampling_keeps_length_and_pitch() {
-        let input = sine(44_100, 440.0, 1.0);
-        let out = resample(&input, 44_100, 8000).unwrap();
-        assert!((out.len() as i64 - 8000).abs() <= 2, "{}", out.len());
-        let f = zero_crossing_freq(&out, 8000);
-        assert!((f - 440.0).abs() < 5.0, "{f}");
-    }
-
-    #[test]
-    fn resampling_filters_what_cannot_be_represented() {
-        // 6 kHz cannot exist at 8 kHz: a real resampler removes it instead of folding it
-        // down to 2 kHz.
-        let input = sine(44_100, 6000.0, 0.5);
-        let out = resample(&input, 44_100, 8000).unwrap();
-        let rms = (out.iter().map(|s| s * s).sum::<f32>() / out.len() as f32).sqrt();
-        assert!(rms < 0.01, "aliasing: rms {rms}");
     }
 
     #[test]
