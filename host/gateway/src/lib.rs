@@ -6,3 +6,4 @@ pub mod cli;
 pub mod media;
 pub mod paths;
 pub mod sip;
+pub mod speech;

@@ -32,6 +32,12 @@ use crate::sip::ua::CoreCommand;
 const LATE_SEND: Duration = Duration::from_millis(5);
 /// RTCP reports go out this often (RFC 3550 suggests about 5 s for one stream).
 const RTCP_INTERVAL: Duration = Duration::from_secs(5);
+/// Audio kept from before the detected speech onset: the detector needs a few voiced
+/// frames to declare speech, and the words' beginnings are in them.
+const PREROLL_SAMPLES: usize = 8000 * 300 / 1000;
+/// The longest utterance sent to the recognizer.
+const MAX_UTTERANCE_SAMPLES: usize = 8000 * 20;
+
 /// After a prompt's last packet, silence this long before the prompt counts as heard:
 /// the caller's jitter buffer still holds the end of it, and a BYE or REFER sent at
 /// once would cut it off.
@@ -47,6 +53,11 @@ pub struct MediaParams {
     pub prompt: Option<Arc<[i16]>>,
     pub record: Option<PathBuf>,
     pub rtp_timeout: Duration,
+    /// Phrases to recognize; `None`: the call is not listened to.
+    pub listen: Option<Arc<[String]>>,
+    /// Stop the prompt when the caller starts speaking.
+    pub barge_in: bool,
+    pub speech: crate::speech::Speech,
     pub events: EventSink,
     pub core: mpsc::Sender<CoreCommand>,
 }
@@ -155,9 +166,22 @@ struct Media {
     summary: RtpSummary,
     events: EventSink,
     core: mpsc::Sender<CoreCommand>,
+    listening: Option<Listening>,
+    /// Milliseconds of media since the call was established.
+    media_ms: u64,
     packet: Vec<u8>,
     payload: Vec<u8>,
     silence: Vec<i16>,
+}
+
+/// Turn-taking state of a call voxgate listens to.
+struct Listening {
+    vad: voxgate_speech::vad::Vad,
+    phrases: Arc<[String]>,
+    barge_in: bool,
+    preroll: std::collections::VecDeque<i16>,
+    utterance: Option<Vec<i16>>,
+    speech: crate::speech::Speech,
 }
 
 fn random_u32() -> u32 {
@@ -175,7 +199,7 @@ async fn run(p: MediaParams, mut commands: mpsc::UnboundedReceiver<MediaCommand>
     let session = Session::from(&p.negotiated);
     let seed = random_u32();
     let mut m = Media {
-        key: p.key,
+        key: p.key.clone(),
         encoder: session.codec.encoder(),
         jitter: JitterBuffer::new(session.codec, session.payload_type, JitterConfig::default()),
         sender: RtpSender::new(seed, (seed >> 16) as u16, seed.rotate_left(7)),
@@ -200,6 +224,24 @@ async fn run(p: MediaParams, mut commands: mpsc::UnboundedReceiver<MediaCommand>
         timed_out: false,
         latched: false,
         summary: RtpSummary::default(),
+        listening: match p.listen {
+            Some(phrases) => match voxgate_speech::vad::Vad::new(8000, Default::default()) {
+                Ok(vad) => Some(Listening {
+                    vad,
+                    phrases,
+                    barge_in: p.barge_in,
+                    preroll: std::collections::VecDeque::with_capacity(PREROLL_SAMPLES),
+                    utterance: None,
+                    speech: p.speech,
+                }),
+                Err(e) => {
+                    tracing::warn!("call {}: cannot listen: {e}", p.key.0);
+                    None
+                }
+            },
+            None => None,
+        },
+        media_ms: 0,
         events: p.events,
         core: p.core,
         packet: Vec::with_capacity(256),
@@ -264,6 +306,12 @@ impl Media {
         if let Some(rec) = self.recording.as_mut() {
             rec.extend_from_slice(samples);
         }
+        self.media_ms += self.session.ptime.as_millis() as u64;
+        if self.listening.is_some() {
+            let caller = samples.to_vec();
+            self.listen(&caller);
+        }
+        let samples = frame.samples().unwrap_or(&self.silence);
         if let Some(det) = self.inband.as_mut() {
             for digit in det.push(samples) {
                 self.events.emit(CallEvent::Dtmf {
@@ -344,6 +392,78 @@ impl Media {
             if ms > self.summary.max_send_delay_ms {
                 self.summary.max_send_delay_ms = ms;
             }
+        }
+    }
+
+    /// Voice activity on the caller's frame: onset (and barge-in), the utterance, and
+    /// its recognition when it ends.
+    fn listen(&mut self, frame: &[i16]) {
+        let Some(l) = self.listening.as_mut() else {
+            return;
+        };
+        if let Some(u) = l.utterance.as_mut()
+            && u.len() < MAX_UTTERANCE_SAMPLES
+        {
+            u.extend_from_slice(frame);
+        }
+        l.preroll.extend(frame.iter().copied());
+        while l.preroll.len() > PREROLL_SAMPLES {
+            l.preroll.pop_front();
+        }
+        let mut event = l.vad.push(frame);
+        while let Some(e) = event {
+            match e {
+                voxgate_speech::vad::VadEvent::SpeechStart { at_ms } => {
+                    l.utterance = Some(l.preroll.iter().copied().collect());
+                    self.events.emit(CallEvent::SpeechStart {
+                        call_id: self.key.0.clone(),
+                        at_ms,
+                    });
+                    let playing = self
+                        .prompt
+                        .as_ref()
+                        .is_some_and(|p| self.prompt_pos < p.len());
+                    if l.barge_in && playing {
+                        // The caller talks over the prompt: stop it now. The prompt did
+                        // not finish, so no after-prompt action follows.
+                        self.prompt_pos = usize::MAX;
+                        self.prompt_reported = true;
+                        self.events.emit(CallEvent::BargeIn {
+                            call_id: self.key.0.clone(),
+                            at_ms: self.media_ms,
+                        });
+                    }
+                }
+                voxgate_speech::vad::VadEvent::SpeechEnd { at_ms, duration_ms } => {
+                    self.events.emit(CallEvent::SpeechEnd {
+                        call_id: self.key.0.clone(),
+                        at_ms,
+                        duration_ms,
+                    });
+                    if let Some(utterance) = l.utterance.take() {
+                        let (speech, phrases) = (l.speech.clone(), l.phrases.clone());
+                        let (events, call_id) = (self.events.clone(), self.key.0.clone());
+                        let utterance_ms = utterance.len() as u64 / 8;
+                        tokio::spawn(async move {
+                            match speech.recognize(phrases, utterance).await {
+                                Ok(r) => {
+                                    if let Some(h) = r.hypothesis {
+                                        events.emit(CallEvent::Transcript {
+                                            call_id,
+                                            text: h.text,
+                                            confidence: h.confidence,
+                                            duration_ms: utterance_ms,
+                                            recognition_ms: r.took.as_millis() as u64,
+                                        });
+                                    }
+                                }
+                                Err(e) => tracing::warn!("call {call_id}: recognition failed: {e}"),
+                            }
+                        });
+                    }
+                }
+            }
+            event = l.vad.next_event();
         }
     }
 

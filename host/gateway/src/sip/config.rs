@@ -46,6 +46,22 @@ pub struct Route {
     pub number: String,
     /// A WAV file played after answering (any rate and channel count).
     pub prompt: Option<PathBuf>,
+    /// Text spoken after answering (instead of `prompt`), synthesized once at start.
+    pub say: Option<String>,
+    /// The language `say` is spoken in (BCP 47).
+    #[serde(default = "default_language")]
+    pub language: String,
+    /// The synthesizer for `say`: `espeak-ng` (every language) or `flite` (English).
+    #[serde(default = "default_voice")]
+    pub voice: String,
+    /// Phrases the caller may say: voice activity detection finds each utterance and
+    /// the recognizer matches it against these (US English words from the CMU
+    /// dictionary). Empty: voxgate does not listen.
+    #[serde(default)]
+    pub listen: Vec<String>,
+    /// Stop the prompt the moment the caller starts speaking (default: on when
+    /// listening).
+    pub barge_in: Option<bool>,
     /// Ring this long (180 Ringing) before answering.
     #[serde(default)]
     pub ring_ms: u64,
@@ -69,6 +85,12 @@ pub enum AfterPrompt {
     Transfer,
 }
 
+fn default_language() -> String {
+    "en".into()
+}
+fn default_voice() -> String {
+    "espeak-ng".into()
+}
 fn default_listen() -> Vec<String> {
     vec!["udp:127.0.0.1:5060".into(), "tcp:127.0.0.1:5060".into()]
 }
@@ -95,6 +117,12 @@ pub enum ConfigError {
     BadTarget { number: String, uri: String },
     #[error("two routes for number `{0}`")]
     DuplicateRoute(String),
+    #[error("route `{0}`: give either prompt (a WAV file) or say (text), not both")]
+    PromptAndSay(String),
+    #[error("route `{number}`: voice `{voice}` is not a synthesizer; use espeak-ng or flite")]
+    Voice { number: String, voice: String },
+    #[error("route `{0}`: an empty phrase in listen")]
+    EmptyPhrase(String),
 }
 
 impl SipConfig {
@@ -134,6 +162,18 @@ impl SipConfig {
             if !seen.insert(normalize_number(&r.number)) {
                 return Err(ConfigError::DuplicateRoute(r.number.clone()));
             }
+            if r.prompt.is_some() && r.say.is_some() {
+                return Err(ConfigError::PromptAndSay(r.number.clone()));
+            }
+            if r.voice != "espeak-ng" && r.voice != "flite" {
+                return Err(ConfigError::Voice {
+                    number: r.number.clone(),
+                    voice: r.voice.clone(),
+                });
+            }
+            if r.listen.iter().any(|p| p.trim().is_empty()) {
+                return Err(ConfigError::EmptyPhrase(r.number.clone()));
+            }
             match (&r.after_prompt, &r.transfer_to) {
                 (AfterPrompt::Transfer, None) => {
                     return Err(ConfigError::TransferTarget(r.number.clone()));
@@ -159,6 +199,11 @@ impl SipConfig {
         self.routes
             .iter()
             .find(|r| normalize_number(&r.number) == wanted)
+    }
+
+    /// Whether a route's prompt stops when the caller speaks.
+    pub fn barge_in(route: &Route) -> bool {
+        route.barge_in.unwrap_or(!route.listen.is_empty())
     }
 
     pub fn rtp_timeout(&self) -> Duration {

@@ -46,6 +46,26 @@ pub enum CallEvent {
         digit: String,
         source: DtmfSource,
     },
+    SpeechStart {
+        call_id: String,
+        at_ms: u64,
+    },
+    SpeechEnd {
+        call_id: String,
+        at_ms: u64,
+        duration_ms: u64,
+    },
+    BargeIn {
+        call_id: String,
+        at_ms: u64,
+    },
+    Transcript {
+        call_id: String,
+        text: String,
+        confidence: f32,
+        duration_ms: u64,
+        recognition_ms: u64,
+    },
     PromptFinished {
         call_id: String,
         duration_ms: u64,

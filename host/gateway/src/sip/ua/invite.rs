@@ -14,6 +14,7 @@ use super::{
 };
 use crate::media::call::{MediaCommand, MediaParams, spawn_media};
 use crate::sip::call::{Call, CallKey, CallState};
+use crate::sip::config::SipConfig;
 use crate::sip::events::CallEvent;
 
 impl Core {
@@ -125,6 +126,16 @@ impl Core {
                 .as_ref()
                 .map(|d| d.join(format!("{}.wav", file_safe(&key.0)))),
             rtp_timeout: self.config.rtp_timeout(),
+            listen: (!route.listen.is_empty()).then(|| {
+                route
+                    .listen
+                    .iter()
+                    .map(|p| p.trim().to_lowercase())
+                    .collect::<Vec<_>>()
+                    .into()
+            }),
+            barge_in: SipConfig::barge_in(&route),
+            speech: self.speech.clone(),
             events: self.events.clone(),
             core: self.commands.clone(),
         });

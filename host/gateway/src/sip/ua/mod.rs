@@ -73,6 +73,10 @@ pub enum StartError {
         #[source]
         source: crate::media::audio_file::AudioFileError,
     },
+    #[error("say for number {number}: {detail}")]
+    Say { number: String, detail: String },
+    #[error("speech engines: {0}")]
+    Speech(String),
 }
 
 /// A running SIP server.
@@ -87,11 +91,13 @@ impl SipServer {
     /// Binds the listeners, loads every route's prompt, and starts the core.
     pub async fn start(config: SipConfig, events: EventSink) -> Result<SipServer, StartError> {
         config.validate()?;
+        let speech =
+            crate::speech::Speech::new(None).map_err(|e| StartError::Speech(e.to_string()))?;
         let mut prompts = HashMap::new();
         for route in &config.routes {
-            if let Some(path) = &route.prompt {
+            let pcm = if let Some(path) = &route.prompt {
                 let path = path.clone();
-                let pcm = tokio::task::spawn_blocking(move || {
+                tokio::task::spawn_blocking(move || {
                     crate::media::audio_file::read_wav(
                         &path,
                         crate::media::audio_file::TELEPHONE_RATE,
@@ -107,9 +113,33 @@ impl SipServer {
                 .map_err(|source| StartError::Prompt {
                     number: route.number.clone(),
                     source,
+                })?
+            } else if let Some(text) = &route.say {
+                let (speech, voice, language, text) = (
+                    speech.clone(),
+                    route.voice.clone(),
+                    route.language.clone(),
+                    text.clone(),
+                );
+                let pcm = tokio::task::spawn_blocking(move || {
+                    speech.say(
+                        &voice,
+                        &language,
+                        &text,
+                        crate::media::audio_file::TELEPHONE_RATE,
+                    )
+                })
+                .await
+                .map_err(|e| StartError::Speech(e.to_string()))?
+                .map_err(|e| StartError::Say {
+                    number: route.number.clone(),
+                    detail: e.to_string(),
                 })?;
-                prompts.insert(route.number.clone(), Arc::<[i16]>::from(pcm));
-            }
+                pcm.samples.clone()
+            } else {
+                continue;
+            };
+            prompts.insert(route.number.clone(), Arc::<[i16]>::from(pcm));
         }
         let (inbound_tx, inbound_rx) = mpsc::channel::<Received>(4096);
         let transports = Transports::bind(&config.listeners()?, inbound_tx).await?;
@@ -144,6 +174,7 @@ impl SipServer {
             by_dialog: HashMap::new(),
             by_client: HashMap::new(),
             config: Arc::new(config),
+            speech,
             session_ids: 1,
             received_at: Instant::now(),
             answering: Vec::new(),
@@ -187,6 +218,7 @@ struct Core {
     by_dialog: HashMap<DialogId, CallKey>,
     by_client: HashMap<ClientTxnId, CallKey>,
     config: Arc<SipConfig>,
+    speech: crate::speech::Speech,
     session_ids: u64,
     /// When the message being handled arrived.
     received_at: Instant,
