@@ -39,8 +39,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use support::baresip::{
-    Baresip, Events, THRESHOLD, TempDir, Voxgate, Wav, count, envelope_correlation,
-    first, require_baresip, require_program, rms, str_field,
+    Baresip, Events, THRESHOLD, TempDir, Voxgate, Wav, count, envelope_correlation, first,
+    require_baresip, require_program, rms, str_field,
 };
 
 /// The prompt voxgate plays: espeak-ng makes a 3.9 s WAV of it at 22.05 kHz.
@@ -348,12 +348,7 @@ fn run_call(s: &Scenario) {
 
 fn require_tools() {
     require_baresip();
-    require_program(
-        "espeak-ng",
-        "--version",
-        "espeak-ng",
-        "makes its prompt",
-    );
+    require_program("espeak-ng", "--version", "espeak-ng", "makes its prompt");
 }
 
 fn make_prompt(path: &Path) {

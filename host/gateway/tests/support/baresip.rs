@@ -77,11 +77,7 @@ pub fn require_baresip() {
 /// Fails with the Debian package to install when `program` cannot be run (`arg` is a
 /// harmless argument such as `--version`; `why` says what the test uses it for).
 pub fn require_program(program: &str, arg: &str, package: &str, why: &str) {
-    match Command::new(program)
-        .arg(arg)
-        .stdin(Stdio::null())
-        .output()
-    {
+    match Command::new(program).arg(arg).stdin(Stdio::null()).output() {
         Err(e) if e.kind() == ErrorKind::NotFound => panic!(
             "{program} is not installed: this test {why} with the Debian package \
              `{package}` (apt-get install -y {package})"
@@ -482,7 +478,11 @@ pub fn all_of<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
 
 /// Events as lines, for failure messages.
 pub fn show(events: &[Value]) -> String {
-    events.iter().map(Value::to_string).collect::<Vec<_>>().join("\n")
+    events
+        .iter()
+        .map(Value::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 pub fn count(events: &[Value], kind: &str) -> usize {
