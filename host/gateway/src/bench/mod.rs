@@ -5,6 +5,7 @@
 
 mod plugin_call;
 mod sip_load;
+mod speech;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -30,6 +31,8 @@ pub enum BenchCommand {
     /// SIPp against voxgate's SIP server: calls per second, INVITE → 200 latency,
     /// failed calls, and concurrent calls with media.
     SipLoad(sip_load::SipLoadArgs),
+    /// The embedded speech engines: recognizer real-time factor and synthesis time.
+    Speech(speech::SpeechArgs),
 }
 
 pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
@@ -40,6 +43,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
             out,
         } => plugin_call::plugin_call(iterations, plugin, out).await,
         BenchCommand::SipLoad(args) => sip_load::run(args).await,
+        BenchCommand::Speech(args) => speech::run(args).await,
     }
 }
 
