@@ -302,16 +302,15 @@ impl Media {
         }
         // Caller side first: one frame out of the jitter buffer.
         let frame = self.jitter.pop(now);
-        let samples = frame.samples().unwrap_or(&self.silence);
+        // Moved out for this frame so the caller's samples can be borrowed while the
+        // listener mutates the call; put back below (no copy on the pacing path).
+        let silence = std::mem::take(&mut self.silence);
+        let samples = frame.samples().unwrap_or(&silence);
         if let Some(rec) = self.recording.as_mut() {
             rec.extend_from_slice(samples);
         }
         self.media_ms += self.session.ptime.as_millis() as u64;
-        if self.listening.is_some() {
-            let caller = samples.to_vec();
-            self.listen(&caller);
-        }
-        let samples = frame.samples().unwrap_or(&self.silence);
+        self.listen(samples);
         if let Some(det) = self.inband.as_mut() {
             for digit in det.push(samples) {
                 self.events.emit(CallEvent::Dtmf {
@@ -321,6 +320,7 @@ impl Media {
                 });
             }
         }
+        self.silence = silence;
         if self.session.expect_rtp
             && !self.timed_out
             && now.duration_since(self.last_rtp) > self.rtp_timeout

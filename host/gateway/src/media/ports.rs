@@ -27,24 +27,9 @@ impl PortAllocator {
         }
     }
 
-    /// Binds the next free pair; `None` when the whole range is busy.
-    pub async fn bind_pair(&self) -> Option<(UdpSocket, UdpSocket)> {
-        let pairs = (self.last - self.first).div_ceil(2);
-        for _ in 0..pairs {
-            let port = self.next_port();
-            let Ok(rtp) = UdpSocket::bind(SocketAddr::new(self.ip, port)).await else {
-                continue;
-            };
-            let Ok(rtcp) = UdpSocket::bind(SocketAddr::new(self.ip, port + 1)).await else {
-                continue;
-            };
-            return Some((rtp, rtcp));
-        }
-        None
-    }
-
-    /// Like [`bind_pair`](Self::bind_pair) without awaiting: binding a UDP socket is a
-    /// syscall that does not block, so the SIP core can call this on its own task.
+    /// Binds the next free pair; `None` when the whole range is busy. Binding a UDP
+    /// socket is a syscall that does not block, so the SIP core calls this on its own
+    /// task without awaiting.
     pub fn bind_pair_now(&self) -> Option<(UdpSocket, UdpSocket)> {
         let pairs = (self.last - self.first).div_ceil(2);
         for _ in 0..pairs {
@@ -95,13 +80,13 @@ mod tests {
     async fn pairs_are_even_and_adjacent_and_skip_busy_ports() {
         let ip: IpAddr = "127.0.0.1".parse().unwrap();
         let alloc = PortAllocator::new(ip, 41_001, 41_040);
-        let (a_rtp, a_rtcp) = alloc.bind_pair().await.unwrap();
+        let (a_rtp, a_rtcp) = alloc.bind_pair_now().unwrap();
         let a = a_rtp.local_addr().unwrap().port();
         assert_eq!(a % 2, 0);
         assert_eq!(a_rtcp.local_addr().unwrap().port(), a + 1);
         // Occupy the next pair's RTP port from outside: the allocator moves on.
         let _squatter = std::net::UdpSocket::bind((ip, a + 2)).unwrap();
-        let (b_rtp, _) = alloc.bind_pair().await.unwrap();
+        let (b_rtp, _) = alloc.bind_pair_now().unwrap();
         assert_eq!(b_rtp.local_addr().unwrap().port(), a + 4);
     }
 }

@@ -31,7 +31,6 @@ pub enum CallState {
 pub struct Transfer {
     pub target: String,
     pub refer: ClientTxnId,
-    pub accepted: bool,
 }
 
 #[derive(Debug)]

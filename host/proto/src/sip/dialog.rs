@@ -55,7 +55,7 @@ use std::fmt;
 use super::address::{Address, ContactList};
 use super::build::RequestBuilder;
 use super::error::ParseError;
-use super::header::HeaderName;
+use super::header::{HeaderName, Headers};
 use super::message::{Method, Request, Response, StatusCode};
 use super::param::Params;
 use super::uri::Uri;
@@ -78,33 +78,33 @@ impl DialogId {
     /// from From. `None` if the request has no To tag (it is not in a dialog) or
     /// lacks the headers.
     pub fn of_incoming(req: &Request) -> Option<DialogId> {
-        let to = req.headers.to_address().ok()?;
-        Some(DialogId {
-            call_id: req.headers.call_id().ok()?.to_owned(),
-            local_tag: to.tag()?.to_owned(),
-            remote_tag: tag_or_empty(req.headers.from_address().ok().as_ref()),
-        })
+        DialogId::from_headers(&req.headers, true)
     }
 
     /// The dialog a response we send as UAS creates: local tag from To, remote
     /// tag from From. `None` without a To tag.
     pub fn of_uas_response(resp: &Response) -> Option<DialogId> {
-        let to = resp.headers.to_address().ok()?;
-        Some(DialogId {
-            call_id: resp.headers.call_id().ok()?.to_owned(),
-            local_tag: to.tag()?.to_owned(),
-            remote_tag: tag_or_empty(resp.headers.from_address().ok().as_ref()),
-        })
+        DialogId::from_headers(&resp.headers, true)
     }
 
     /// The dialog a response we receive as UAC creates: local tag from From,
     /// remote tag from To. `None` without a From tag.
     pub fn of_uac_response(resp: &Response) -> Option<DialogId> {
-        let from = resp.headers.from_address().ok()?;
+        DialogId::from_headers(&resp.headers, false)
+    }
+
+    /// Call-ID plus tags; our tag is in To when `local_in_to` (UAS side), else in From.
+    /// `None` without our tag.
+    fn from_headers(headers: &Headers, local_in_to: bool) -> Option<DialogId> {
+        let (local, remote) = if local_in_to {
+            (headers.to_address().ok()?, headers.from_address().ok())
+        } else {
+            (headers.from_address().ok()?, headers.to_address().ok())
+        };
         Some(DialogId {
-            call_id: resp.headers.call_id().ok()?.to_owned(),
-            local_tag: from.tag()?.to_owned(),
-            remote_tag: tag_or_empty(resp.headers.to_address().ok().as_ref()),
+            call_id: headers.call_id().ok()?.to_owned(),
+            local_tag: local.tag()?.to_owned(),
+            remote_tag: tag_or_empty(remote.as_ref()),
         })
     }
 }

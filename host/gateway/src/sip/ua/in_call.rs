@@ -129,11 +129,7 @@ impl Core {
         if let Some(txn) = self.send_in_dialog(key, Method::Refer, &headers)
             && let Some(call) = self.calls.get_mut(key)
         {
-            call.transfer = Some(Transfer {
-                target,
-                refer: txn,
-                accepted: false,
-            });
+            call.transfer = Some(Transfer { target, refer: txn });
         }
     }
 
@@ -184,19 +180,14 @@ impl Core {
             self.finish(&key, &reason);
             return;
         }
-        if let Some(t) = call.transfer.as_mut()
-            && t.refer == txn
-        {
-            if response.status.is_success() {
-                t.accepted = true;
-            } else {
-                let target = call.transfer.take().map(|t| t.target).unwrap_or_default();
-                self.events.emit(CallEvent::Transfer {
-                    call_id: key.0.clone(),
-                    target,
-                    outcome: format!("refused: {}", response.status.code()),
-                });
-            }
+        // A 2xx to the REFER means progress follows in NOTIFYs; only a refusal ends it.
+        if call.transfer.as_ref().is_some_and(|t| t.refer == txn) && !response.status.is_success() {
+            let target = call.transfer.take().map(|t| t.target).unwrap_or_default();
+            self.events.emit(CallEvent::Transfer {
+                call_id: key.0.clone(),
+                target,
+                outcome: format!("refused: {}", response.status.code()),
+            });
         }
     }
 

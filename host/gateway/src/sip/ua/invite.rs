@@ -9,9 +9,7 @@ use voxgate_proto::codec::Codec;
 use voxgate_proto::sdp::{MediaCapabilities, Negotiator, SdpError, SessionDescription};
 use voxgate_proto::sip::{Dialog, Peer, Request, Response, ServerTxnId, StatusCode, Transport};
 
-use super::{
-    ALLOW, Core, CoreCommand, bind_pair_now, call_key, dialled_number, file_safe, sanitize, status,
-};
+use super::{ALLOW, Core, CoreCommand, call_key, dialled_number, file_safe, sanitize, status};
 use crate::media::call::{MediaCommand, MediaParams, spawn_media};
 use crate::sip::call::{Call, CallKey, CallState};
 use crate::sip::config::SipConfig;
@@ -30,13 +28,7 @@ impl Core {
             return;
         }
         if self.calls.len() >= self.config.max_calls {
-            let retry = self.config.retry_after_secs.to_string();
-            self.reply(
-                txn,
-                &invite,
-                StatusCode::SERVICE_UNAVAILABLE,
-                &[("Retry-After", retry)],
-            );
+            self.reply_busy(txn, &invite);
             return;
         }
         let dialled = dialled_number(&invite);
@@ -73,14 +65,8 @@ impl Core {
             }
         };
         // Port binding is a syscall, not a wait: fine on this task.
-        let Some((rtp, rtcp)) = bind_pair_now(&self.ports) else {
-            let retry = self.config.retry_after_secs.to_string();
-            self.reply(
-                txn,
-                &invite,
-                StatusCode::SERVICE_UNAVAILABLE,
-                &[("Retry-After", retry)],
-            );
+        let Some((rtp, rtcp)) = self.ports.bind_pair_now() else {
+            self.reply_busy(txn, &invite);
             return;
         };
         let rtp_port = rtp.local_addr().map(|a| a.port()).unwrap_or(0);

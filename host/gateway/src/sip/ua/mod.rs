@@ -372,6 +372,17 @@ impl Core {
         }
     }
 
+    /// 503 with Retry-After: over the call limit, or no RTP ports left.
+    fn reply_busy(&mut self, txn: ServerTxnId, request: &Request) {
+        let retry = self.config.retry_after_secs.to_string();
+        self.reply(
+            txn,
+            request,
+            StatusCode::SERVICE_UNAVAILABLE,
+            &[("Retry-After", retry)],
+        );
+    }
+
     /// Answers a server transaction; failures are logged (the transaction is gone).
     fn reply(
         &mut self,
@@ -465,10 +476,6 @@ fn dialled_number(invite: &Request) -> String {
         })
         .map(|u| u.split(';').next().unwrap_or_default().to_string())
         .unwrap_or_default()
-}
-
-fn bind_pair_now(ports: &PortAllocator) -> Option<(tokio::net::UdpSocket, tokio::net::UdpSocket)> {
-    ports.bind_pair_now()
 }
 
 /// Text from a peer going into a header value: no quotes or control characters.
