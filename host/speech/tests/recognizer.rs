@@ -110,7 +110,9 @@ fn telephone_audio(text: &str, voice: &str) -> Vec<i16> {
     assert!(status.success(), "flite failed for {text:?}");
     let status = tool("sox", "sox")
         .arg(&wide)
-        .args(["-r", "8000", "-c", "1", "-b", "16"])
+        // No dither: sox's dither is random, and the recognizer must get the same audio
+        // on every run.
+        .args(["-r", "8000", "-c", "1", "-b", "16", "-D"])
         .arg(&narrow)
         .args(["sinc", "300-3400", "rate", "8000"])
         .status()
