@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod cli;
+pub mod conversation;
 pub mod media;
 pub mod paths;
 pub mod sip;

@@ -31,8 +31,8 @@ use std::time::Duration;
 use serde_json::Value;
 
 use support::baresip::{
-    Baresip, BaresipOptions, Events, Recordings, THRESHOLD, TempDir, Voxgate, Wav, all_of, of_call,
-    require_baresip, require_program, rms, run, show, str_field,
+    Baresip, BaresipOptions, Events, Recordings, THRESHOLD, TempDir, Voxgate, Wav, all_of, count,
+    first, of_call, require_baresip, require_program, rms, run, show, str_field,
 };
 
 /// Caller phrases and the Flite voice that says each. Every word is in PocketSphinx's
@@ -516,7 +516,7 @@ impl Caller {
             .arg(&raw));
         run(Command::new("sox")
             .arg(&raw)
-            .args(["-r", "8000", "-c", "1", "-b", "16"])
+            .args(["-r", "8000", "-c", "1", "-b", "16", "-D"])
             .arg(&tel)
             .args(["sinc", "300-3400", "norm", "-3"]));
         let speech = Wav::read(&tel);
@@ -556,6 +556,8 @@ struct RouteToml<'a> {
     voice: Option<&'a str>,
     listen: &'a [&'a str],
     barge_in: Option<bool>,
+    /// Further TOML lines, as they are.
+    extra: &'a str,
 }
 
 impl RouteToml<'_> {
@@ -585,6 +587,7 @@ impl RouteToml<'_> {
         if let Some(b) = self.barge_in {
             let _ = writeln!(t, "barge_in = {b}");
         }
+        t.push_str(self.extra);
         t
     }
 }
@@ -670,6 +673,132 @@ fn make_call(
         events: own(&ended),
         recordings,
     }
+}
+
+/// A whole exchange of turns on one call, with baresip as the caller: a spoken phrase
+/// is answered (the reply quoting it), keys pressed and ended by `#` are one input and
+/// answered the same way, silence after a reply is a no-input with its own prompt, and
+/// the second no-input in a row ends the call from voxgate's side.
+#[test]
+fn turns_answer_speech_and_keys_and_silence_ends_the_call() {
+    let _serial = serial();
+    require_tools();
+    let dir = TempDir::new("speech-turns");
+    // The greeting lasts about a second; the caller speaks after it.
+    let caller = Caller::flite(&dir.path.join("caller"), "track my package", "kal", 2.5);
+    let listen: Vec<&str> = PHRASES.iter().map(|(p, _)| *p).collect();
+    let config = write_config(
+        &dir.path,
+        &[RouteToml {
+            number: "310",
+            say: Some("Say it or key it."),
+            listen: &listen,
+            extra: "reply = \"you said {text}\"\nno_input_ms = 1500\n\
+                    no_input_say = \"are you still there\"\nmax_no_input = 2\n\
+                    dtmf_max_digits = 4\n",
+            ..RouteToml::default()
+        }
+        .to_toml()],
+    );
+    let events = Events::new(dir.path.join("events.jsonl"));
+    let voxgate = start_voxgate(&config, &dir.path);
+    let mut baresip = Baresip::start_with(
+        &dir.path.join("call"),
+        &BaresipOptions {
+            caller_audio: Some(caller.path.clone()),
+            ..BaresipOptions::default()
+        },
+    );
+    baresip.command("dial", &format!("sip:310@{}", voxgate.udp));
+    baresip.wait_event("CALL_ESTABLISHED", Duration::from_secs(10));
+
+    // The spoken turn, answered.
+    let said = |e: &[Value], text: &str| {
+        all_of(e, "say")
+            .iter()
+            .any(|v| v["text"].as_str() == Some(text))
+    };
+    let e = events.wait_for(
+        "the reply to the spoken phrase",
+        caller.speech_end() + TRANSCRIPT_WAIT,
+        |e| said(e, "you said track my package"),
+    );
+    let transcript = first(&e, "transcript");
+    assert_eq!(
+        str_field(transcript, "text"),
+        "track my package",
+        "{}",
+        show(&e)
+    );
+    let reply = events.wait_for("reply-started", Duration::from_secs(3), |e| {
+        count(e, "reply-started") >= 1
+    });
+    let after_speech = first(&reply, "reply-started")["after_input_ms"]
+        .as_u64()
+        .unwrap();
+
+    // Keys: 4, 2, # make the input "42".
+    for digit in ["4", "2", "#"] {
+        baresip.command("sndcode", digit);
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let e = events.wait_for("the reply to the keys", Duration::from_secs(5), |e| {
+        said(e, "you said 42")
+    });
+    let inputs: Vec<&str> = all_of(&e, "dtmf-input")
+        .iter()
+        .map(|v| str_field(v, "digits"))
+        .collect();
+    assert_eq!(inputs, ["42"], "one input of two digits\n{}", show(&e));
+
+    // Silence: a no-input prompt, then the call ends at the second no-input.
+    let e = events.wait_for(
+        "voxgate hangs up after two no-inputs",
+        Duration::from_secs(15),
+        |e| count(e, "call-ended") >= 1,
+    );
+    baresip.wait_event("CALL_CLOSED", Duration::from_secs(5));
+    let recordings = baresip.quit_and_take_recordings();
+    drop(voxgate);
+    eprintln!("turns: {}", show(&e));
+    assert_eq!(count(&e, "no-input"), 2, "{}", show(&e));
+    assert!(said(&e, "are you still there"), "{}", show(&e));
+    assert_eq!(
+        str_field(first(&e, "call-ended"), "reason"),
+        "hangup-after-prompt",
+        "{}",
+        show(&e)
+    );
+    assert_eq!(
+        count(&e, "reply-started"),
+        3,
+        "three spoken replies\n{}",
+        show(&e)
+    );
+    // baresip heard the greeting and three replies: four stretches of sound.
+    let bursts = sound_bursts(&recordings.heard);
+    assert!(
+        bursts >= 4,
+        "baresip heard {bursts} stretches of voxgate's speech, expected at least 4"
+    );
+    eprintln!("turns: reply {after_speech} ms after the caller's last word");
+}
+
+/// Stretches of sound separated by at least 400 ms of quiet.
+fn sound_bursts(w: &Wav) -> usize {
+    let peaks = frame_peaks(w);
+    let (mut bursts, mut quiet) = (0, usize::MAX);
+    for p in peaks {
+        if p > 1000 {
+            if quiet >= 20 {
+                bursts += 1;
+            }
+            quiet = 0;
+        } else {
+            quiet = quiet.saturating_add(1);
+        }
+    }
+    bursts
 }
 
 // ---------------------------------------------------------------------------------

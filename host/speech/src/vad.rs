@@ -176,6 +176,12 @@ impl Vad {
         self.pos_ms
     }
 
+    /// Changes the silence that ends an utterance, from the next frame on (each turn of
+    /// a dialog may want its own).
+    pub fn set_hangover(&mut self, hangover: Duration) {
+        self.config.hangover = hangover;
+    }
+
     /// Inside an utterance (after a start, before its end).
     pub fn in_speech(&self) -> bool {
         matches!(self.state, State::Speech { .. })

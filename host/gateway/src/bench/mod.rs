@@ -6,6 +6,7 @@
 mod plugin_call;
 mod sip_load;
 mod speech;
+mod voice;
 
 use std::path::PathBuf;
 use std::time::Duration;

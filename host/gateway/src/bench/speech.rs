@@ -23,6 +23,9 @@ pub struct SpeechArgs {
     /// How many times each sentence is recognized and synthesized.
     #[arg(long, default_value_t = 5)]
     rounds: usize,
+    /// Turns of the voice-to-voice call (0: skip it).
+    #[arg(long, default_value_t = 32)]
+    turns: usize,
     /// Where to write results.
     #[arg(long, default_value = "bench-results")]
     out: PathBuf,
@@ -59,10 +62,33 @@ struct SpeechResult {
     recognizer_ms_max: f64,
     espeak_ms_per_audio_second: f64,
     flite_ms_per_audio_second: f64,
+    voice_to_voice: Option<super::voice::VoiceToVoice>,
 }
 
 pub(super) async fn run(args: SpeechArgs) -> anyhow::Result<()> {
-    let result = tokio::task::spawn_blocking(move || measure(args.rounds)).await??;
+    let rounds = args.rounds;
+    let mut result = tokio::task::spawn_blocking(move || measure(rounds)).await??;
+    if args.turns > 0 {
+        result.voice_to_voice = Some(super::voice::measure(&PHRASES, args.turns).await?);
+    }
+    let v2v = match &result.voice_to_voice {
+        Some(v) => format!(
+            "| voice-to-voice through a call, p50 / p95 / max (target ≤ 300 / ≤ 500 ms) | \
+             {:.0} ms / {:.0} ms / {:.0} ms |\n\
+             | of which inside voxgate (last voiced frame → reply's first frame), p50 | {:.0} ms |\n\
+             | turns answered / transcripts exact | {} of {} / {} |\n\
+             | end-of-utterance silence | {} ms |\n",
+            v.p50_ms,
+            v.p95_ms,
+            v.max_ms,
+            v.internal_p50_ms,
+            v.answered,
+            v.turns,
+            v.recognized_exactly,
+            v.end_silence_ms
+        ),
+        None => String::new(),
+    };
     let md = format!(
         "# Speech engines ({} cores)\n\n\
          | measure | value |\n|---|---|\n\
@@ -70,8 +96,10 @@ pub(super) async fn run(args: SpeechArgs) -> anyhow::Result<()> {
          | recognizer real-time factor (processing / audio) | {:.4} |\n\
          | recognition per utterance, p50 / max | {:.1} ms / {:.1} ms |\n\
          | espeak-ng synthesis per second of audio | {:.1} ms |\n\
-         | Flite synthesis per second of audio | {:.1} ms |\n\n\
-         Voice-to-voice latency through a call needs a reply path (the dialog engine) and is not measured yet.\n",
+         | Flite synthesis per second of audio | {:.1} ms |\n{}\n\
+         Voice-to-voice: one call on loopback; the caller (this benchmark) speaks Flite phrases \
+         at the 20 ms pace and times the first audible sample of each reply from its last \
+         spoken sample.\n",
         result.machine_cores,
         PHRASES.len(),
         result.recognized_exactly,
@@ -81,6 +109,7 @@ pub(super) async fn run(args: SpeechArgs) -> anyhow::Result<()> {
         result.recognizer_ms_max,
         result.espeak_ms_per_audio_second,
         result.flite_ms_per_audio_second,
+        v2v,
     );
     print!("{md}");
     write_results(&args.out, "speech", &md, &result)
@@ -148,5 +177,6 @@ fn measure(rounds: usize) -> anyhow::Result<SpeechResult> {
         recognizer_ms_max: times.last().map_or(0.0, |d| ms(*d)),
         espeak_ms_per_audio_second: synth_rate(&espeak)?,
         flite_ms_per_audio_second: synth_rate(&flite)?,
+        voice_to_voice: None,
     })
 }

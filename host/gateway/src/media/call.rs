@@ -24,49 +24,61 @@ use voxgate_proto::rtp::rtcp::{self, NtpTime, RtcpPacket, SourceDescription};
 use voxgate_proto::rtp::{PacketKind, RtpPacket, classify};
 use voxgate_proto::sdp::{Direction, Negotiated};
 
+use super::listen::{Heard, KeyOutcome, Listener, Turn};
+use crate::conversation::{Conversation, Inputs, Next, Reply, TurnInput};
 use crate::sip::call::CallKey;
 use crate::sip::events::{CallEvent, DtmfSource, EventSink, RtpSummary};
-use crate::sip::ua::CoreCommand;
+use crate::sip::ua::{AfterPlay, CoreCommand};
 
 /// A send more than this after its due time counts as late.
 const LATE_SEND: Duration = Duration::from_millis(5);
 /// RTCP reports go out this often (RFC 3550 suggests about 5 s for one stream).
 const RTCP_INTERVAL: Duration = Duration::from_secs(5);
-/// Audio kept from before the detected speech onset: the detector needs a few voiced
-/// frames to declare speech, and the words' beginnings are in them.
-const PREROLL_SAMPLES: usize = 8000 * 300 / 1000;
-/// The longest utterance sent to the recognizer.
-const MAX_UTTERANCE_SAMPLES: usize = 8000 * 20;
-
 /// After a prompt's last packet, silence this long before the prompt counts as heard:
 /// the caller's jitter buffer still holds the end of it, and a BYE or REFER sent at
 /// once would cut it off.
 const PROMPT_DRAIN: Duration = Duration::from_millis(300);
 
 /// Everything a call's media task needs.
-#[derive(Debug)]
 pub struct MediaParams {
     pub key: CallKey,
     pub rtp: UdpSocket,
     pub rtcp: UdpSocket,
     pub negotiated: Negotiated,
-    pub prompt: Option<Arc<[i16]>>,
     pub record: Option<PathBuf>,
     pub rtp_timeout: Duration,
-    /// Phrases to recognize; `None`: the call is not listened to.
-    pub listen: Option<Arc<[String]>>,
-    /// Stop the prompt when the caller starts speaking.
-    pub barge_in: bool,
+    /// What voxgate says and listens for; it starts preparing the greeting at once.
+    pub conversation: Box<dyn Conversation>,
     pub speech: crate::speech::Speech,
     pub events: EventSink,
     pub core: mpsc::Sender<CoreCommand>,
 }
 
-/// What the SIP core tells a call's media.
+impl std::fmt::Debug for MediaParams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MediaParams")
+            .field("key", &self.key)
+            .field("negotiated", &self.negotiated)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Audio to play and what follows it, from the call's conversation.
+#[derive(Debug)]
+pub struct Play {
+    pub audio: Option<Arc<[i16]>>,
+    pub next: Next,
+}
+
+/// What the SIP core and the conversation tell a call's media.
 #[derive(Debug)]
 pub enum MediaCommand {
     /// The call is established: start the prompt and recording.
     Start,
+    /// The conversation's next reply.
+    Play(Box<Play>),
+    /// A key the caller pressed, signalled outside the media (SIP INFO).
+    Key(char),
     /// A re-INVITE changed the session (hold, codec, address).
     Update(Box<Negotiated>),
     /// Stop sending (we are hanging up).
@@ -102,10 +114,38 @@ impl MediaHandle {
     }
 }
 
-pub fn spawn_media(params: MediaParams) -> MediaHandle {
+/// Starts a call's media task and its conversation, which prepares the greeting while
+/// the phone rings.
+pub fn spawn_media(mut params: MediaParams) -> MediaHandle {
     let (tx, rx) = mpsc::unbounded_channel();
-    tokio::spawn(run(params, rx));
+    let conversation = std::mem::replace(&mut params.conversation, Box::new(Silent));
+    let inputs = crate::conversation::spawn(
+        params.key.0.clone(),
+        conversation,
+        params.speech.clone(),
+        tx.clone(),
+        params.events.clone(),
+    );
+    tokio::spawn(run(params, inputs, rx));
     MediaHandle { tx }
+}
+
+/// Stands in for the conversation moved out of [`MediaParams`].
+struct Silent;
+
+impl Conversation for Silent {
+    fn begin(&mut self) -> crate::conversation::BoxFuture<'_, Reply> {
+        Box::pin(async {
+            Reply {
+                say: None,
+                next: Next::Wait,
+            }
+        })
+    }
+
+    fn respond(&mut self, _: TurnInput) -> crate::conversation::BoxFuture<'_, Reply> {
+        self.begin()
+    }
 }
 
 /// The negotiated session as the task uses it.
@@ -155,6 +195,17 @@ struct Media {
     prompt_reported: bool,
     /// When the prompt's last frame went out.
     prompt_sent_at: Option<Instant>,
+    /// What follows the prompt.
+    next: Next,
+    /// The open turn, if the caller may speak or press keys now.
+    turn: Option<Turn>,
+    /// Voice activity, once any turn has listened.
+    listener: Option<Listener>,
+    /// Where the caller's turns go.
+    inputs: Inputs,
+    /// When the caller's last input ended, until the first frame of the reply leaves.
+    input_ended: Option<Instant>,
+    heard: Vec<Heard>,
     started: bool,
     paused: bool,
     recording: Option<Vec<i16>>,
@@ -166,22 +217,12 @@ struct Media {
     summary: RtpSummary,
     events: EventSink,
     core: mpsc::Sender<CoreCommand>,
-    listening: Option<Listening>,
+    speech: crate::speech::Speech,
     /// Milliseconds of media since the call was established.
     media_ms: u64,
     packet: Vec<u8>,
     payload: Vec<u8>,
     silence: Vec<i16>,
-}
-
-/// Turn-taking state of a call voxgate listens to.
-struct Listening {
-    vad: voxgate_speech::vad::Vad,
-    phrases: Arc<[String]>,
-    barge_in: bool,
-    preroll: std::collections::VecDeque<i16>,
-    utterance: Option<Vec<i16>>,
-    speech: crate::speech::Speech,
 }
 
 fn random_u32() -> u32 {
@@ -195,7 +236,7 @@ fn random_u32() -> u32 {
     nanos.wrapping_mul(0x9E37_79B9) ^ addr.rotate_left(16)
 }
 
-async fn run(p: MediaParams, mut commands: mpsc::UnboundedReceiver<MediaCommand>) {
+async fn run(p: MediaParams, inputs: Inputs, mut commands: mpsc::UnboundedReceiver<MediaCommand>) {
     let session = Session::from(&p.negotiated);
     let seed = random_u32();
     let mut m = Media {
@@ -211,10 +252,16 @@ async fn run(p: MediaParams, mut commands: mpsc::UnboundedReceiver<MediaCommand>
             .then(|| InbandDetector::new(InbandConfig::default())),
         silence: vec![0; session.frame_samples],
         session,
-        prompt: p.prompt,
+        prompt: None,
         prompt_pos: 0,
-        prompt_reported: false,
+        prompt_reported: true,
         prompt_sent_at: None,
+        next: Next::Wait,
+        turn: None,
+        listener: None,
+        inputs,
+        input_ended: None,
+        heard: Vec::new(),
         started: false,
         paused: false,
         recording: p.record.as_ref().map(|_| Vec::new()),
@@ -224,23 +271,7 @@ async fn run(p: MediaParams, mut commands: mpsc::UnboundedReceiver<MediaCommand>
         timed_out: false,
         latched: false,
         summary: RtpSummary::default(),
-        listening: match p.listen {
-            Some(phrases) => match voxgate_speech::vad::Vad::new(8000, Default::default()) {
-                Ok(vad) => Some(Listening {
-                    vad,
-                    phrases,
-                    barge_in: p.barge_in,
-                    preroll: std::collections::VecDeque::with_capacity(PREROLL_SAMPLES),
-                    utterance: None,
-                    speech: p.speech,
-                }),
-                Err(e) => {
-                    tracing::warn!("call {}: cannot listen: {e}", p.key.0);
-                    None
-                }
-            },
-            None => None,
-        },
+        speech: p.speech,
         media_ms: 0,
         events: p.events,
         core: p.core,
@@ -282,6 +313,8 @@ async fn run(p: MediaParams, mut commands: mpsc::UnboundedReceiver<MediaCommand>
                     m.last_rtp = Instant::now();
                     m.sender.start_talkspurt();
                 }
+                Some(MediaCommand::Play(play)) => m.play(*play),
+                Some(MediaCommand::Key(digit)) => m.key(digit),
                 Some(MediaCommand::Update(n)) => m.update(&n),
                 Some(MediaCommand::Pause) => m.paused = true,
                 Some(MediaCommand::Stop(reply)) => {
@@ -310,17 +343,21 @@ impl Media {
             rec.extend_from_slice(samples);
         }
         self.media_ms += self.session.ptime.as_millis() as u64;
-        self.listen(samples);
+        self.listen(samples, now);
+        let mut keys = Vec::new();
         if let Some(det) = self.inband.as_mut() {
-            for digit in det.push(samples) {
-                self.events.emit(CallEvent::Dtmf {
-                    call_id: self.key.0.clone(),
-                    digit: digit.to_string(),
-                    source: DtmfSource::InBand,
-                });
-            }
+            keys.extend(det.push(samples).into_iter().map(|d| d.to_char()));
         }
         self.silence = silence;
+        for digit in keys {
+            self.events.emit(CallEvent::Dtmf {
+                call_id: self.key.0.clone(),
+                digit: digit.to_string(),
+                source: DtmfSource::InBand,
+            });
+            self.key(digit);
+        }
+        self.turn_timeouts(now);
         if self.session.expect_rtp
             && !self.timed_out
             && now.duration_since(self.last_rtp) > self.rtp_timeout
@@ -332,29 +369,34 @@ impl Media {
         }
         // Our side: the next prompt frame, or silence.
         let n = self.session.frame_samples;
-        let frame_pcm: &[i16] = match &self.prompt {
-            Some(p) if self.prompt_pos < p.len() => {
-                let end = (self.prompt_pos + n).min(p.len());
-                let chunk = p.get(self.prompt_pos..end).unwrap_or_default();
-                self.prompt_pos = end;
-                chunk
-            }
-            _ => &self.silence,
-        };
         let prompt_len = self.prompt.as_ref().map_or(0, |p| p.len());
+        let chunk = (self.prompt_pos < prompt_len).then(|| {
+            let start = self.prompt_pos;
+            self.prompt_pos = (start + n).min(prompt_len);
+            start..self.prompt_pos
+        });
         if self.prompt_pos >= prompt_len && !self.prompt_reported {
             let sent_at = *self.prompt_sent_at.get_or_insert(now);
             if now.duration_since(sent_at) >= PROMPT_DRAIN {
                 self.prompt_reported = true;
-                let ms = (prompt_len as u64) * 1000 / 8000;
-                let _ = self
-                    .core
-                    .try_send(CoreCommand::PromptFinished(self.key.clone(), ms));
+                self.prompt_done(prompt_len);
             }
+        }
+        if chunk.as_ref().is_some_and(|r| r.start == 0)
+            && let Some(ended) = self.input_ended.take()
+        {
+            self.events.emit(CallEvent::ReplyStarted {
+                call_id: self.key.0.clone(),
+                after_input_ms: now.saturating_duration_since(ended).as_millis() as u64,
+            });
         }
         if !self.session.send || self.paused {
             return;
         }
+        let frame_pcm: &[i16] = match (&self.prompt, chunk) {
+            (Some(p), Some(range)) => p.get(range).unwrap_or_default(),
+            _ => &self.silence,
+        };
         self.payload.clear();
         if frame_pcm.len() == n {
             self.encoder.encode(frame_pcm, &mut self.payload);
@@ -395,75 +437,210 @@ impl Media {
         }
     }
 
+    /// Starts the conversation's reply: its audio from the next frame on, and the turn
+    /// that follows it opened at once (so the caller can interrupt).
+    fn play(&mut self, play: Play) {
+        self.prompt_pos = 0;
+        self.prompt_sent_at = None;
+        self.prompt_reported = false;
+        self.prompt = play.audio;
+        if self.prompt.is_none() {
+            self.input_ended = None;
+        }
+        self.turn = None;
+        if let Next::Listen(listen) = &play.next {
+            if self.listener.is_none() {
+                match Listener::new() {
+                    Ok(l) => self.listener = Some(l),
+                    Err(e) => tracing::warn!("call {}: cannot listen: {e}", self.key.0),
+                }
+            }
+            if let Some(l) = self.listener.as_mut() {
+                l.set_end_silence(listen.end_silence);
+                l.discard();
+            }
+            self.turn = Some(Turn::new(listen.clone()));
+        }
+        self.next = play.next;
+    }
+
+    /// The prompt has been played (and had time to drain): the turn's no-input clock
+    /// starts, or the call ends or is transferred.
+    fn prompt_done(&mut self, prompt_len: usize) {
+        let after = match &self.next {
+            Next::Listen(_) => {
+                if let Some(t) = self.turn.as_mut() {
+                    t.prompt_done(self.media_ms);
+                }
+                AfterPlay::Nothing
+            }
+            Next::Wait => AfterPlay::Nothing,
+            Next::Hangup => AfterPlay::Hangup,
+            Next::Transfer(target) => AfterPlay::Transfer(target.clone()),
+        };
+        let ms = (prompt_len as u64) * 1000 / 8000;
+        if prompt_len > 0 || after != AfterPlay::Nothing {
+            let _ = self.core.try_send(CoreCommand::PromptFinished {
+                key: self.key.clone(),
+                duration_ms: (prompt_len > 0).then_some(ms),
+                after,
+            });
+        }
+    }
+
+    fn playing(&self) -> bool {
+        self.prompt
+            .as_ref()
+            .is_some_and(|p| self.prompt_pos < p.len())
+    }
+
+    /// The caller interrupts: the prompt stops now, and no after-prompt action follows
+    /// (the open turn goes on).
+    fn barge_in(&mut self) {
+        self.prompt_pos = usize::MAX;
+        self.prompt_reported = true;
+        self.events.emit(CallEvent::BargeIn {
+            call_id: self.key.0.clone(),
+            at_ms: self.media_ms,
+        });
+    }
+
+    /// Hands the caller's input to the conversation; the turn is over.
+    fn give(&mut self, input: TurnInput, ended: Instant) {
+        self.turn = None;
+        if let Some(l) = self.listener.as_mut() {
+            l.discard();
+        }
+        self.input_ended = Some(ended);
+        match &input {
+            TurnInput::Dtmf { digits } => self.events.emit(CallEvent::DtmfInput {
+                call_id: self.key.0.clone(),
+                digits: digits.clone(),
+            }),
+            TurnInput::NoInput => self.events.emit(CallEvent::NoInput {
+                call_id: self.key.0.clone(),
+            }),
+            _ => {}
+        }
+        let _ = self.inputs.send(input);
+    }
+
     /// Voice activity on the caller's frame: onset (and barge-in), the utterance, and
     /// its recognition when it ends.
-    fn listen(&mut self, frame: &[i16]) {
-        let Some(l) = self.listening.as_mut() else {
+    fn listen(&mut self, frame: &[i16], now: Instant) {
+        let Some(l) = self.listener.as_mut() else {
             return;
         };
-        if let Some(u) = l.utterance.as_mut()
-            && u.len() < MAX_UTTERANCE_SAMPLES
-        {
-            u.extend_from_slice(frame);
-        }
-        l.preroll.extend(frame.iter().copied());
-        while l.preroll.len() > PREROLL_SAMPLES {
-            l.preroll.pop_front();
-        }
-        let mut event = l.vad.push(frame);
-        while let Some(e) = event {
-            match e {
-                voxgate_speech::vad::VadEvent::SpeechStart { at_ms } => {
-                    l.utterance = Some(l.preroll.iter().copied().collect());
+        let mut heard = std::mem::take(&mut self.heard);
+        l.push(frame, self.turn.is_some(), &mut heard);
+        for h in heard.drain(..) {
+            match h {
+                Heard::Start { at_ms } => {
                     self.events.emit(CallEvent::SpeechStart {
                         call_id: self.key.0.clone(),
                         at_ms,
                     });
-                    let playing = self
-                        .prompt
-                        .as_ref()
-                        .is_some_and(|p| self.prompt_pos < p.len());
-                    if l.barge_in && playing {
-                        // The caller talks over the prompt: stop it now. The prompt did
-                        // not finish, so no after-prompt action follows.
-                        self.prompt_pos = usize::MAX;
-                        self.prompt_reported = true;
-                        self.events.emit(CallEvent::BargeIn {
-                            call_id: self.key.0.clone(),
-                            at_ms: self.media_ms,
-                        });
+                    let Some(turn) = self.turn.as_mut() else {
+                        continue;
+                    };
+                    turn.spoke = true;
+                    if turn.listen.barge_in && self.playing() {
+                        self.barge_in();
                     }
                 }
-                voxgate_speech::vad::VadEvent::SpeechEnd { at_ms, duration_ms } => {
+                Heard::End {
+                    utterance,
+                    at_ms,
+                    duration_ms,
+                    silence_ms,
+                } => {
                     self.events.emit(CallEvent::SpeechEnd {
                         call_id: self.key.0.clone(),
                         at_ms,
                         duration_ms,
                     });
-                    if let Some(utterance) = l.utterance.take() {
-                        let (speech, phrases) = (l.speech.clone(), l.phrases.clone());
-                        let (events, call_id) = (self.events.clone(), self.key.0.clone());
-                        let utterance_ms = utterance.len() as u64 / 8;
-                        tokio::spawn(async move {
-                            match speech.recognize(phrases, utterance).await {
-                                Ok(r) => {
-                                    if let Some(h) = r.hypothesis {
-                                        events.emit(CallEvent::Transcript {
-                                            call_id,
-                                            text: h.text,
-                                            confidence: h.confidence,
-                                            duration_ms: utterance_ms,
-                                            recognition_ms: r.took.as_millis() as u64,
-                                        });
-                                    }
-                                }
-                                Err(e) => tracing::warn!("call {call_id}: recognition failed: {e}"),
-                            }
-                        });
-                    }
+                    let (Some(utterance), Some(turn)) = (utterance, self.turn.as_ref()) else {
+                        continue;
+                    };
+                    let ended = now
+                        .checked_sub(Duration::from_millis(silence_ms))
+                        .unwrap_or(now);
+                    let phrases = turn.listen.phrases.clone();
+                    self.turn = None;
+                    self.input_ended = Some(ended);
+                    self.recognize(phrases, utterance);
                 }
             }
-            event = l.vad.next_event();
+        }
+        self.heard = heard;
+    }
+
+    /// Recognizes an utterance on the blocking pool; the result goes to the
+    /// conversation as this turn's input.
+    fn recognize(&self, phrases: Arc<[String]>, utterance: Vec<i16>) {
+        let (speech, inputs) = (self.speech.clone(), self.inputs.clone());
+        let (events, call_id) = (self.events.clone(), self.key.0.clone());
+        let utterance_ms = utterance.len() as u64 / 8;
+        tokio::spawn(async move {
+            let input = if phrases.is_empty() {
+                TurnInput::NoMatch
+            } else {
+                match speech.recognize(phrases, utterance).await {
+                    Ok(r) => match r.hypothesis {
+                        Some(h) => {
+                            events.emit(CallEvent::Transcript {
+                                call_id: call_id.clone(),
+                                text: h.text.clone(),
+                                confidence: h.confidence,
+                                duration_ms: utterance_ms,
+                                recognition_ms: r.took.as_millis() as u64,
+                            });
+                            TurnInput::Speech {
+                                text: h.text,
+                                confidence: h.confidence,
+                            }
+                        }
+                        None => TurnInput::NoMatch,
+                    },
+                    Err(e) => {
+                        tracing::warn!("call {call_id}: recognition failed: {e}");
+                        TurnInput::NoMatch
+                    }
+                }
+            };
+            if input == TurnInput::NoMatch {
+                events.emit(CallEvent::NoMatch { call_id });
+            }
+            let _ = inputs.send(input);
+        });
+    }
+
+    /// A key from RTP events, in-band tones or SIP INFO (already reported as an event).
+    fn key(&mut self, digit: char) {
+        let playing = self.playing();
+        let Some(turn) = self.turn.as_mut() else {
+            return;
+        };
+        let barge = turn.listen.barge_in && playing;
+        let outcome = turn.key(digit, self.media_ms);
+        if barge {
+            self.barge_in();
+        }
+        if let KeyOutcome::Done(digits) = outcome {
+            self.give(TurnInput::Dtmf { digits }, Instant::now());
+        }
+    }
+
+    /// Ends the open turn when its digits' pause or its no-input time has run out.
+    fn turn_timeouts(&mut self, now: Instant) {
+        let in_speech = self.listener.as_ref().is_some_and(Listener::in_speech);
+        let Some(turn) = self.turn.as_mut() else {
+            return;
+        };
+        if let Some(digits) = turn.digits_due(self.media_ms) {
+            self.give(TurnInput::Dtmf { digits }, now);
+        } else if turn.no_input_due(self.media_ms, in_speech) {
+            self.give(TurnInput::NoInput, now);
         }
     }
 
@@ -494,6 +671,7 @@ impl Media {
                     digit: d.digit.to_string(),
                     source: DtmfSource::Rfc4733,
                 });
+                self.key(d.digit.to_char());
             }
         } else if pt == self.session.payload_type {
             self.stats

@@ -2,4 +2,5 @@
 
 pub mod audio_file;
 pub mod call;
+pub mod listen;
 pub mod ports;

@@ -62,6 +62,21 @@ pub struct Route {
     /// Stop the prompt the moment the caller starts speaking (default: on when
     /// listening).
     pub barge_in: Option<bool>,
+    /// Said after each input (a recognized phrase or keys); `{text}` becomes what was
+    /// heard. Setting it makes the route listen for keys even without phrases.
+    pub reply: Option<String>,
+    /// Said when the caller spoke but no phrase matched.
+    pub no_match_say: Option<String>,
+    /// Said when the caller was silent for `no_input_ms` after a prompt.
+    pub no_input_say: Option<String>,
+    pub no_input_ms: Option<u64>,
+    /// Consecutive no-inputs after which voxgate hangs up.
+    #[serde(default = "default_max_no_input")]
+    pub max_no_input: u32,
+    /// Silence after the caller's last word that ends an utterance.
+    pub end_silence_ms: Option<u64>,
+    /// Keys that make one input (ended early by `#` or a 1.5 s pause).
+    pub dtmf_max_digits: Option<usize>,
     /// Ring this long (180 Ringing) before answering.
     #[serde(default)]
     pub ring_ms: u64,
@@ -85,6 +100,9 @@ pub enum AfterPrompt {
     Transfer,
 }
 
+fn default_max_no_input() -> u32 {
+    3
+}
 fn default_language() -> String {
     "en".into()
 }
@@ -123,6 +141,8 @@ pub enum ConfigError {
     Voice { number: String, voice: String },
     #[error("route `{0}`: an empty phrase in listen")]
     EmptyPhrase(String),
+    #[error("route `{0}`: end_silence_ms must be between 100 and 3000")]
+    EndSilence(String),
 }
 
 impl SipConfig {
@@ -174,6 +194,11 @@ impl SipConfig {
             if r.listen.iter().any(|p| p.trim().is_empty()) {
                 return Err(ConfigError::EmptyPhrase(r.number.clone()));
             }
+            if r.end_silence_ms
+                .is_some_and(|ms| !(100..=3000).contains(&ms))
+            {
+                return Err(ConfigError::EndSilence(r.number.clone()));
+            }
             match (&r.after_prompt, &r.transfer_to) {
                 (AfterPrompt::Transfer, None) => {
                     return Err(ConfigError::TransferTarget(r.number.clone()));
@@ -203,7 +228,7 @@ impl SipConfig {
 
     /// Whether a route's prompt stops when the caller speaks.
     pub fn barge_in(route: &Route) -> bool {
-        route.barge_in.unwrap_or(!route.listen.is_empty())
+        route.barge_in.unwrap_or(route.listens())
     }
 
     pub fn rtp_timeout(&self) -> Duration {
@@ -212,6 +237,13 @@ impl SipConfig {
 }
 
 /// A number as compared: digits and letters only (`+1 (202) 555-0100` → `12025550100`).
+impl Route {
+    /// The caller has turns on this route (phrases to say or keys to press).
+    pub fn listens(&self) -> bool {
+        !self.listen.is_empty() || self.reply.is_some() || self.no_input_ms.is_some()
+    }
+}
+
 pub fn normalize_number(n: &str) -> String {
     n.chars().filter(|c| c.is_ascii_alphanumeric()).collect()
 }

@@ -66,6 +66,30 @@ pub enum CallEvent {
         duration_ms: u64,
         recognition_ms: u64,
     },
+    /// The keys the caller pressed as one turn's input.
+    DtmfInput {
+        call_id: String,
+        digits: String,
+    },
+    /// The caller said something, but nothing valid in the turn was recognized.
+    NoMatch {
+        call_id: String,
+    },
+    /// The caller said and pressed nothing before the turn's no-input timeout.
+    NoInput {
+        call_id: String,
+    },
+    /// What voxgate says next (text replies only).
+    Say {
+        call_id: String,
+        text: String,
+    },
+    /// The first frame of voxgate's reply left, `after_input_ms` after the caller's
+    /// input ended (the last voiced audio, or the last key).
+    ReplyStarted {
+        call_id: String,
+        after_input_ms: u64,
+    },
     PromptFinished {
         call_id: String,
         duration_ms: u64,

@@ -3,5 +3,6 @@
 pub mod call;
 pub mod config;
 pub mod events;
+pub mod script;
 pub mod transport;
 pub mod ua;

@@ -28,10 +28,13 @@ impl Core {
             Ok(d) => {
                 self.reply(txn, &request, StatusCode::OK, &[]);
                 self.events.emit(CallEvent::Dtmf {
-                    call_id: key.0,
+                    call_id: key.0.clone(),
                     digit: d.digit.to_string(),
                     source: DtmfSource::SipInfo,
                 });
+                if let Some(m) = self.calls.get(&key).and_then(|c| c.media.as_ref()) {
+                    m.send(MediaCommand::Key(d.digit.to_char()));
+                }
             }
             // INFO for other packages (or an empty keep-alive INFO) is acknowledged.
             Err(_) if request.body.is_empty() => self.reply(txn, &request, StatusCode::OK, &[]),
@@ -110,14 +113,7 @@ impl Core {
         }
     }
 
-    pub(super) fn transfer(&mut self, key: &CallKey) {
-        let Some(target) = self
-            .calls
-            .get(key)
-            .and_then(|c| c.route.transfer_to.clone())
-        else {
-            return;
-        };
+    pub(super) fn transfer(&mut self, key: &CallKey, target: String) {
         let host = match self.public_ip {
             IpAddr::V6(v6) => format!("[{v6}]"),
             IpAddr::V4(v4) => v4.to_string(),

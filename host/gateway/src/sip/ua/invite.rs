@@ -12,8 +12,8 @@ use voxgate_proto::sip::{Dialog, Peer, Request, Response, ServerTxnId, StatusCod
 use super::{ALLOW, Core, CoreCommand, call_key, dialled_number, file_safe, sanitize, status};
 use crate::media::call::{MediaCommand, MediaParams, spawn_media};
 use crate::sip::call::{Call, CallKey, CallState};
-use crate::sip::config::SipConfig;
 use crate::sip::events::CallEvent;
+use crate::sip::script::RouteScript;
 
 impl Core {
     pub(super) fn new_call(&mut self, now: Instant, txn: ServerTxnId, from: Peer, invite: Request) {
@@ -105,22 +105,16 @@ impl Core {
             rtp,
             rtcp,
             negotiated,
-            prompt: self.prompts.get(&route.number).cloned(),
             record: self
                 .config
                 .record_dir
                 .as_ref()
                 .map(|d| d.join(format!("{}.wav", file_safe(&key.0)))),
             rtp_timeout: self.config.rtp_timeout(),
-            listen: (!route.listen.is_empty()).then(|| {
-                route
-                    .listen
-                    .iter()
-                    .map(|p| p.trim().to_lowercase())
-                    .collect::<Vec<_>>()
-                    .into()
-            }),
-            barge_in: SipConfig::barge_in(&route),
+            conversation: Box::new(RouteScript::new(
+                route.clone(),
+                self.prompts.get(&route.number).cloned(),
+            )),
             speech: self.speech.clone(),
             events: self.events.clone(),
             core: self.commands.clone(),

@@ -20,7 +20,7 @@ mod in_call;
 mod invite;
 
 use super::call::{Call, CallKey, CallState};
-use super::config::{AfterPrompt, SipConfig};
+use super::config::SipConfig;
 use super::events::{CallEvent, EventSink};
 use super::transport::{Received, Transports};
 use crate::media::ports::PortAllocator;
@@ -42,9 +42,22 @@ const USER_AGENT: &str = concat!("voxgate/", env!("CARGO_PKG_VERSION"));
 #[derive(Debug)]
 pub enum CoreCommand {
     Answer(CallKey),
-    PromptFinished(CallKey, u64),
+    /// A reply has been played (`duration_ms` of audio, if it had any); what follows.
+    PromptFinished {
+        key: CallKey,
+        duration_ms: Option<u64>,
+        after: AfterPlay,
+    },
     RtpTimeout(CallKey),
     Stats(oneshot::Sender<CoreStats>),
+}
+
+/// What the core does once a reply has been played.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AfterPlay {
+    Nothing,
+    Hangup,
+    Transfer(String),
 }
 
 /// A snapshot for tests and metrics.
@@ -291,21 +304,27 @@ impl Core {
     fn on_command(&mut self, command: CoreCommand) {
         match command {
             CoreCommand::Answer(key) => self.answer(&key),
-            CoreCommand::PromptFinished(key, duration_ms) => {
+            CoreCommand::PromptFinished {
+                key,
+                duration_ms,
+                after,
+            } => {
                 let Some(call) = self.calls.get(&key) else {
                     return;
                 };
-                self.events.emit(CallEvent::PromptFinished {
-                    call_id: key.0.clone(),
-                    duration_ms,
-                });
+                if let Some(duration_ms) = duration_ms {
+                    self.events.emit(CallEvent::PromptFinished {
+                        call_id: key.0.clone(),
+                        duration_ms,
+                    });
+                }
                 if call.state != CallState::Confirmed {
                     return;
                 }
-                match call.route.after_prompt {
-                    AfterPrompt::Wait => {}
-                    AfterPrompt::Hangup => self.hang_up(&key, "hangup-after-prompt"),
-                    AfterPrompt::Transfer => self.transfer(&key),
+                match after {
+                    AfterPlay::Nothing => {}
+                    AfterPlay::Hangup => self.hang_up(&key, "hangup-after-prompt"),
+                    AfterPlay::Transfer(target) => self.transfer(&key, target),
                 }
             }
             CoreCommand::RtpTimeout(key) => self.hang_up(&key, "rtp-timeout"),
