@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
+use voxgate_speech::recognizer::Grammar;
 
 use crate::media::call::{MediaCommand, Play};
 use crate::sip::events::{CallEvent, EventSink};
@@ -53,9 +54,9 @@ pub enum Prompt {
 /// How voxgate listens in a turn.
 #[derive(Debug, Clone)]
 pub struct Listen {
-    /// Phrases valid in this turn (lower case). Empty: speech is heard (onset, barge-in)
-    /// but not recognized, and reported as no-match.
-    pub phrases: Arc<[String]>,
+    /// What the recognizer is held to in this turn. `None`: speech is heard (onset,
+    /// barge-in) but not recognized, and reported as no-match.
+    pub grammar: Option<Arc<Grammar>>,
     /// Silence after the caller's last word that ends the utterance.
     pub end_silence: Duration,
     /// No speech or key within this long after the prompt: [`TurnInput::NoInput`].
@@ -68,7 +69,7 @@ pub struct Listen {
 impl Default for Listen {
     fn default() -> Listen {
         Listen {
-            phrases: Arc::from(Vec::new()),
+            grammar: None,
             end_silence: DEFAULT_END_SILENCE,
             no_input: None,
             barge_in: true,
@@ -132,6 +133,12 @@ pub trait Conversation: Send {
 
     /// The answer to the caller's turn.
     fn respond(&mut self, input: TurnInput) -> BoxFuture<'_, Reply>;
+
+    /// The call is over (hung up by either side, or transferred): release what the
+    /// conversation holds; returns its call record, if it keeps one.
+    fn end(&mut self) -> BoxFuture<'_, Option<serde_json::Value>> {
+        Box::pin(async { None })
+    }
 }
 
 /// The driver's side of a call: where the media task sends the caller's turns.
@@ -148,14 +155,16 @@ pub fn spawn(
     let (tx, mut rx) = mpsc::unbounded_channel::<TurnInput>();
     tokio::spawn(async move {
         let reply = conversation.begin().await;
-        if !deliver(&call_id, reply, &speech, &media, &events).await {
-            return;
-        }
-        while let Some(input) = rx.recv().await {
-            let reply = conversation.respond(input).await;
-            if !deliver(&call_id, reply, &speech, &media, &events).await {
-                return;
+        if deliver(&call_id, reply, &speech, &media, &events).await {
+            while let Some(input) = rx.recv().await {
+                let reply = conversation.respond(input).await;
+                if !deliver(&call_id, reply, &speech, &media, &events).await {
+                    break;
+                }
             }
+        }
+        if let Some(record) = conversation.end().await {
+            events.emit(CallEvent::CallRecord { call_id, record });
         }
     });
     tx

@@ -4,7 +4,9 @@
 pub mod bench;
 pub mod cli;
 pub mod conversation;
+pub mod dialog;
 pub mod media;
 pub mod paths;
 pub mod sip;
 pub mod speech;
+pub mod tenant;

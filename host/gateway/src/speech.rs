@@ -96,11 +96,37 @@ impl Speech {
             .get_or_synthesize(synth, text, &Voice::language(language), rate)
     }
 
-    /// Recognizes one utterance against `phrases` (blocking). Waits for a free
-    /// recognizer; creates one if none is idle.
+    /// Which of `words` the recognizer's dictionary knows (blocking: may create a
+    /// recognizer).
+    pub fn dictionary_knows(&self, words: &[String]) -> Result<Vec<(String, bool)>, SpeechError> {
+        let idle = self
+            .inner
+            .idle
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop();
+        let mut rec = match idle {
+            Some(r) => r,
+            None => PocketSphinxRecognizer::new(&PocketSphinxConfig::debian_en_us())?,
+        };
+        let answers = words
+            .iter()
+            .map(|w| (w.clone(), rec.knows_word(w)))
+            .collect();
+        self.inner
+            .idle
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(rec);
+        Ok(answers)
+    }
+
+    /// Recognizes one utterance against `grammar` (blocking). Waits for a free
+    /// recognizer; creates one if none is idle. Phrases with words outside the
+    /// dictionary are left out rather than failing the turn.
     pub async fn recognize(
         &self,
-        phrases: Arc<[String]>,
+        grammar: Arc<Grammar>,
         pcm: Vec<i16>,
     ) -> Result<Recognized, SpeechError> {
         let permit = self
@@ -118,7 +144,20 @@ impl Speech {
                 None => PocketSphinxRecognizer::new(&PocketSphinxConfig::debian_en_us())?,
             };
             let outcome = (|| {
-                rec.start(&Grammar::Phrases(phrases.to_vec()))?;
+                match &*grammar {
+                    Grammar::Phrases(phrases) => {
+                        let known: Vec<String> = phrases
+                            .iter()
+                            .filter(|p| p.split_whitespace().all(|w| rec.knows_word(w)))
+                            .cloned()
+                            .collect();
+                        if known.is_empty() {
+                            return Ok(None);
+                        }
+                        rec.start(&Grammar::Phrases(known))?;
+                    }
+                    other => rec.start(other)?,
+                }
                 rec.feed(&pcm)?;
                 rec.finish()
             })();

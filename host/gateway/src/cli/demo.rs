@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use anyhow::Context;
 use clap::Args;
-use voxgate_runtime::{AllowedHost, CallContext, Runtime, RuntimeConfig, TenantEnv, TenantPlugins};
+use voxgate_runtime::{Runtime, RuntimeConfig};
 
 #[derive(Debug, Args)]
 pub(super) struct RunArgs {
@@ -54,118 +54,86 @@ pub(super) async fn demo_erp(args: DemoErpArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The demo: the shop's ERP, the plugin runtime with the demo tenant bound to the
-/// demo-shop plugin, checked end to end, then serving until interrupted.
-pub(super) async fn run(args: RunArgs) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(args.erp_listen)
+/// The embedded demo tenant.
+pub(crate) const DEMO_TENANT: &str = include_str!("../../../../demo/tenant.toml");
+
+/// Starts the demo ERP in this process; returns where it listens.
+pub(crate) async fn start_demo_erp(listen: SocketAddr) -> anyhow::Result<SocketAddr> {
+    let listener = tokio::net::TcpListener::bind(listen)
         .await
-        .with_context(|| format!("cannot start the demo ERP on {}", args.erp_listen))?;
-    let erp_addr = listener.local_addr()?;
+        .with_context(|| format!("cannot start the demo ERP on {listen}"))?;
+    let addr = listener.local_addr()?;
     let shop = voxgate_demo_erp::Shop::seeded(SystemTime::now());
     tokio::spawn(voxgate_demo_erp::serve(listener, shop));
-    tracing::info!("demo ERP listening on http://{erp_addr}");
+    tracing::info!("demo ERP listening on http://{addr}");
+    Ok(addr)
+}
 
+/// The demo tenant, pointed at the demo ERP at `erp` and the plugins in `plugins`
+/// (default: where scripts/build-plugins puts them).
+pub(crate) fn demo_tenant(
+    erp: SocketAddr,
+    plugins: Option<PathBuf>,
+) -> anyhow::Result<crate::tenant::TenantConfig> {
+    let mut config = crate::tenant::TenantConfig::parse(DEMO_TENANT, "embedded demo tenant")?;
+    config.allowed_hosts = vec![erp.to_string()];
+    config
+        .config
+        .insert("erp-base-url".into(), format!("http://{erp}"));
+    let dir = plugins.unwrap_or_else(crate::paths::plugins_dir);
+    for path in config.plugins.values_mut() {
+        *path = dir.join(&*path);
+    }
+    if let Some(missing) = config.plugins.values().find(|p| !p.exists()) {
+        anyhow::bail!(
+            "the demo plugin {} is missing; build it with scripts/build-plugins",
+            missing.display()
+        );
+    }
+    Ok(config)
+}
+
+/// The demo: the shop's ERP, the demo tenant on its plugins, answering its numbers
+/// over SIP with the dialog engine until interrupted.
+pub(super) async fn run(args: RunArgs) -> anyhow::Result<()> {
+    let erp_addr = start_demo_erp(args.erp_listen).await?;
     let runtime = Runtime::new(RuntimeConfig {
         cache_dir: crate::paths::code_cache_dir(),
         ..RuntimeConfig::default()
     })?;
-    let dir = args.plugins.unwrap_or_else(crate::paths::plugins_dir);
-    let path = dir.join("demo_shop.wasm");
-    let bytes = tokio::fs::read(&path).await.with_context(|| {
-        format!(
-            "cannot read the demo plugin {}; build it with scripts/build-plugins",
-            path.display()
-        )
-    })?;
-    let rt = runtime.clone();
-    let version = tokio::task::spawn_blocking(move || rt.load("demo-shop", &bytes)).await??;
-
-    let env = TenantEnv::builder("demo")
-        .allow_host(AllowedHost::parse(&erp_addr.to_string())?)
-        .config("erp-base-url", format!("http://{erp_addr}"))
-        .build();
-    let tenant = TenantPlugins::new(runtime, env);
-    tenant.activate(version.clone(), None)?;
-    let caps: Vec<&str> = version.capabilities().iter().map(|c| c.name()).collect();
+    let speech = crate::speech::Speech::new(None)?;
+    let config = demo_tenant(erp_addr, args.plugins.clone())?;
+    let records = crate::paths::code_cache_dir()
+        .and_then(|d| d.parent().map(|p| p.join("demo").join("calls")));
+    let tenant =
+        crate::dialog::TenantRuntime::load(config, &runtime, speech.clone(), records).await?;
+    let mut tenants = crate::tenant::Directory::default();
+    tenants.insert(tenant.clone())?;
+    let choice = tenant.agent_at(jiff::Timestamp::now());
     tracing::info!(
-        plugin = version.name(),
-        version = version.short_id(),
-        "tenant `demo` serves {}",
-        caps.join(", ")
+        "tenant `demo` ({}) answers {}; the {} agent is on now ({:?})",
+        tenant.config.name,
+        tenant.config.numbers.join(", "),
+        choice.agent,
+        choice.reason
     );
-
-    // An end-to-end check through the sandbox, so a broken setup shows at start.
-    let session = tenant.session("startup-check");
-    let ctx = CallContext {
-        tenant: "demo".into(),
-        call_id: "startup-check".into(),
-        caller: String::new(),
-        called: String::new(),
-        language: "en".into(),
-        idempotency_key: None,
-    };
-    match session.answer(&ctx, "what are your opening hours").await {
-        Ok(a) => tracing::info!("plugin check passed: {}", a.text),
-        Err(e) => tracing::warn!("plugin check failed: {e}"),
-    }
-    let sip = start_demo_sip(args.sip_listen).await?;
+    let sip: crate::sip::config::SipConfig = toml::from_str(&format!(
+        "listen = [\"udp:{l}\", \"tcp:{l}\"]\n",
+        l = args.sip_listen
+    ))?;
+    let server = crate::sip::ua::SipServer::start_with(
+        sip,
+        crate::sip::events::EventSink::none(),
+        tenants,
+        speech,
+    )
+    .await?;
     tracing::info!(
-        "voxgate is running: call sip:100@{} (UDP or TCP) to hear the greeting; press Ctrl-C to stop",
+        "voxgate is running: call sip:100@{} (UDP or TCP) or try `voxgate chat --from +442079460123`; press Ctrl-C to stop",
         args.sip_listen
     );
     crate::cli::shutdown_signal().await;
-    sip.abort();
+    server.abort();
     tracing::info!("stopping");
-    Ok(())
-}
-
-/// The demo's SIP side: the demo numbers answer with a greeting.
-async fn start_demo_sip(listen: SocketAddr) -> anyhow::Result<crate::sip::ua::SipServer> {
-    let dir = crate::paths::code_cache_dir()
-        .and_then(|d| d.parent().map(|p| p.join("demo")))
-        .unwrap_or_else(|| std::env::temp_dir().join("voxgate-demo"));
-    tokio::fs::create_dir_all(&dir).await?;
-    let greeting = dir.join("greeting.wav");
-    if !greeting.exists() {
-        synthesize_greeting(&greeting).await?;
-    }
-    let config: crate::sip::config::SipConfig = toml::from_str(&format!(
-        r#"
-listen = ["udp:{listen}", "tcp:{listen}"]
-
-[[routes]]
-number = "100"
-prompt = "{g}"
-
-[[routes]]
-number = "+38515559000"
-prompt = "{g}"
-"#,
-        g = greeting.display()
-    ))?;
-    Ok(crate::sip::ua::SipServer::start(config, crate::sip::events::EventSink::none()).await?)
-}
-
-/// The greeting, spoken by espeak-ng when it is installed (scripts/setup installs it),
-/// else a short chime so the demo still answers with sound.
-async fn synthesize_greeting(path: &std::path::Path) -> anyhow::Result<()> {
-    let text = "Welcome to Kvarner Home and Garden. You are talking to voxgate.";
-    let spoken = tokio::process::Command::new("espeak-ng")
-        .arg("-w")
-        .arg(path)
-        .arg(text)
-        .status()
-        .await
-        .is_ok_and(|s| s.success());
-    if !spoken {
-        tracing::warn!("espeak-ng is not installed: the demo greets with a chime");
-        let pcm: Vec<i16> = (0..16_000)
-            .map(|i| {
-                let f = if i < 8000 { 660.0 } else { 880.0 };
-                ((std::f32::consts::TAU * f * i as f32 / 8000.0).sin() * 6000.0) as i16
-            })
-            .collect();
-        crate::media::audio_file::write_wav(path, 8000, &pcm)?;
-    }
     Ok(())
 }

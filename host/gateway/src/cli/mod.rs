@@ -1,5 +1,6 @@
 //! `voxgate` subcommands.
 
+mod chat;
 mod demo;
 mod plugin;
 mod sip;
@@ -25,6 +26,8 @@ pub struct Cli {
 enum Command {
     /// Run the gateway with its embedded demo defaults (the default command).
     Run(demo::RunArgs),
+    /// A tenant's dialog without SIP: type what the caller says, read the agent.
+    Chat(chat::ChatArgs),
     /// Inspect, validate and call plugin components.
     #[command(subcommand)]
     Plugin(plugin::PluginCommand),
@@ -58,6 +61,7 @@ pub fn main() -> ExitCode {
     runtime.block_on(async move {
         match command {
             Command::Run(args) => report(demo::run(args).await),
+            Command::Chat(args) => report(chat::run(args).await),
             Command::Plugin(cmd) => plugin::run(cmd).await,
             Command::Sip(cmd) => sip::run(cmd).await,
             Command::DemoErp(args) => report(demo::demo_erp(args).await),

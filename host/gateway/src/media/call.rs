@@ -29,6 +29,7 @@ use crate::conversation::{Conversation, Inputs, Next, Reply, TurnInput};
 use crate::sip::call::CallKey;
 use crate::sip::events::{CallEvent, DtmfSource, EventSink, RtpSummary};
 use crate::sip::ua::{AfterPlay, CoreCommand};
+use voxgate_speech::recognizer::Grammar;
 
 /// A send more than this after its due time counts as late.
 const LATE_SEND: Duration = Duration::from_millis(5);
@@ -565,10 +566,10 @@ impl Media {
                     let ended = now
                         .checked_sub(Duration::from_millis(silence_ms))
                         .unwrap_or(now);
-                    let phrases = turn.listen.phrases.clone();
+                    let grammar = turn.listen.grammar.clone();
                     self.turn = None;
                     self.input_ended = Some(ended);
-                    self.recognize(phrases, utterance);
+                    self.recognize(grammar, utterance);
                 }
             }
         }
@@ -577,15 +578,14 @@ impl Media {
 
     /// Recognizes an utterance on the blocking pool; the result goes to the
     /// conversation as this turn's input.
-    fn recognize(&self, phrases: Arc<[String]>, utterance: Vec<i16>) {
+    fn recognize(&self, grammar: Option<Arc<Grammar>>, utterance: Vec<i16>) {
         let (speech, inputs) = (self.speech.clone(), self.inputs.clone());
         let (events, call_id) = (self.events.clone(), self.key.0.clone());
         let utterance_ms = utterance.len() as u64 / 8;
         tokio::spawn(async move {
-            let input = if phrases.is_empty() {
-                TurnInput::NoMatch
-            } else {
-                match speech.recognize(phrases, utterance).await {
+            let input = match grammar {
+                None => TurnInput::NoMatch,
+                Some(grammar) => match speech.recognize(grammar, utterance).await {
                     Ok(r) => match r.hypothesis {
                         Some(h) => {
                             events.emit(CallEvent::Transcript {
@@ -606,7 +606,7 @@ impl Media {
                         tracing::warn!("call {call_id}: recognition failed: {e}");
                         TurnInput::NoMatch
                     }
-                }
+                },
             };
             if input == TurnInput::NoMatch {
                 events.emit(CallEvent::NoMatch { call_id });

@@ -238,6 +238,29 @@ impl SipConfig {
 
 /// A number as compared: digits and letters only (`+1 (202) 555-0100` → `12025550100`).
 impl Route {
+    /// A route with every default, for numbers a tenant answers.
+    pub fn for_number(number: &str) -> Route {
+        Route {
+            number: number.to_string(),
+            prompt: None,
+            say: None,
+            language: default_language(),
+            voice: default_voice(),
+            listen: Vec::new(),
+            barge_in: None,
+            reply: None,
+            no_match_say: None,
+            no_input_say: None,
+            no_input_ms: None,
+            max_no_input: default_max_no_input(),
+            end_silence_ms: None,
+            dtmf_max_digits: None,
+            ring_ms: 0,
+            after_prompt: AfterPrompt::Wait,
+            transfer_to: None,
+        }
+    }
+
     /// The caller has turns on this route (phrases to say or keys to press).
     pub fn listens(&self) -> bool {
         !self.listen.is_empty() || self.reply.is_some() || self.no_input_ms.is_some()

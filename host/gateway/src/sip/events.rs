@@ -94,6 +94,12 @@ pub enum CallEvent {
         call_id: String,
         duration_ms: u64,
     },
+    /// The conversation's record of the call (agents, turns, plugin calls,
+    /// transactions, outcome, summary), once it is over.
+    CallRecord {
+        call_id: String,
+        record: serde_json::Value,
+    },
     Hold {
         call_id: String,
         on_hold: bool,

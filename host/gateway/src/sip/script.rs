@@ -6,6 +6,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use voxgate_speech::recognizer::Grammar;
+
 use super::config::{AfterPrompt, Route, SipConfig};
 use crate::conversation::{
     BoxFuture, Conversation, DEFAULT_END_SILENCE, DtmfCollect, Listen, Next, Prompt, Reply,
@@ -17,22 +19,21 @@ use crate::conversation::{
 pub struct RouteScript {
     route: Route,
     greeting: Option<Arc<[i16]>>,
-    phrases: Arc<[String]>,
+    grammar: Option<Arc<Grammar>>,
     no_inputs: u32,
 }
 
 impl RouteScript {
     pub fn new(route: Route, greeting: Option<Arc<[i16]>>) -> RouteScript {
-        let phrases = route
+        let phrases: Vec<String> = route
             .listen
             .iter()
             .map(|p| p.trim().to_lowercase())
-            .collect::<Vec<_>>()
-            .into();
+            .collect();
         RouteScript {
             route,
             greeting,
-            phrases,
+            grammar: (!phrases.is_empty()).then(|| Arc::new(Grammar::Phrases(phrases))),
             no_inputs: 0,
         }
     }
@@ -43,7 +44,7 @@ impl RouteScript {
             dtmf.max_digits = n.max(1);
         }
         Next::Listen(Listen {
-            phrases: self.phrases.clone(),
+            grammar: self.grammar.clone(),
             end_silence: self
                 .route
                 .end_silence_ms
@@ -142,7 +143,10 @@ mod tests {
         let first = s.begin().await;
         match &first.next {
             Next::Listen(l) => {
-                assert_eq!(&*l.phrases, &["yes".to_string(), "no".to_string()]);
+                assert_eq!(
+                    l.grammar.as_deref(),
+                    Some(&Grammar::Phrases(vec!["yes".into(), "no".into()]))
+                );
                 assert_eq!(l.no_input, Some(Duration::from_millis(4000)));
                 assert!(l.barge_in);
             }

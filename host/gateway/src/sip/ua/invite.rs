@@ -9,9 +9,13 @@ use voxgate_proto::codec::Codec;
 use voxgate_proto::sdp::{MediaCapabilities, Negotiator, SdpError, SessionDescription};
 use voxgate_proto::sip::{Dialog, Peer, Request, Response, ServerTxnId, StatusCode, Transport};
 
-use super::{ALLOW, Core, CoreCommand, call_key, dialled_number, file_safe, sanitize, status};
+use super::{
+    ALLOW, Core, CoreCommand, call_key, caller_number, dialled_number, file_safe, sanitize, status,
+};
+use crate::dialog::engine::AgentConversation;
 use crate::media::call::{MediaCommand, MediaParams, spawn_media};
 use crate::sip::call::{Call, CallKey, CallState};
+use crate::sip::config::Route;
 use crate::sip::events::CallEvent;
 use crate::sip::script::RouteScript;
 
@@ -32,9 +36,14 @@ impl Core {
             return;
         }
         let dialled = dialled_number(&invite);
-        let Some(route) = self.config.route(&dialled).cloned() else {
-            self.reply(txn, &invite, StatusCode::NOT_FOUND, &[]);
-            return;
+        let tenant = self.tenants.by_number(&dialled).cloned();
+        let route = match (self.config.route(&dialled), &tenant) {
+            (Some(r), _) => r.clone(),
+            (None, Some(_)) => Route::for_number(&dialled),
+            (None, None) => {
+                self.reply(txn, &invite, StatusCode::NOT_FOUND, &[]);
+                return;
+            }
         };
         if invite.body.is_empty() {
             // Offerless INVITEs (offer in the 200, answer in the ACK) are not served yet.
@@ -111,10 +120,19 @@ impl Core {
                 .as_ref()
                 .map(|d| d.join(format!("{}.wav", file_safe(&key.0)))),
             rtp_timeout: self.config.rtp_timeout(),
-            conversation: Box::new(RouteScript::new(
-                route.clone(),
-                self.prompts.get(&route.number).cloned(),
-            )),
+            conversation: match (&tenant, self.config.route(&dialled)) {
+                (Some(t), None) => Box::new(AgentConversation::new(
+                    t.clone(),
+                    &key.0,
+                    &caller_number(&invite),
+                    &dialled,
+                    jiff::Timestamp::now(),
+                )),
+                _ => Box::new(RouteScript::new(
+                    route.clone(),
+                    self.prompts.get(&route.number).cloned(),
+                )),
+            },
             speech: self.speech.clone(),
             events: self.events.clone(),
             core: self.commands.clone(),

@@ -103,9 +103,20 @@ pub struct SipServer {
 impl SipServer {
     /// Binds the listeners, loads every route's prompt, and starts the core.
     pub async fn start(config: SipConfig, events: EventSink) -> Result<SipServer, StartError> {
-        config.validate()?;
         let speech =
             crate::speech::Speech::new(None).map_err(|e| StartError::Speech(e.to_string()))?;
+        SipServer::start_with(config, events, crate::tenant::Directory::default(), speech).await
+    }
+
+    /// Like [`SipServer::start`], with tenants answering their numbers (routes in the
+    /// config win over a tenant's number).
+    pub async fn start_with(
+        config: SipConfig,
+        events: EventSink,
+        tenants: crate::tenant::Directory,
+        speech: crate::speech::Speech,
+    ) -> Result<SipServer, StartError> {
+        config.validate()?;
         let mut prompts = HashMap::new();
         for route in &config.routes {
             let pcm = if let Some(path) = &route.prompt {
@@ -187,6 +198,7 @@ impl SipServer {
             by_dialog: HashMap::new(),
             by_client: HashMap::new(),
             config: Arc::new(config),
+            tenants,
             speech,
             session_ids: 1,
             received_at: Instant::now(),
@@ -231,6 +243,7 @@ struct Core {
     by_dialog: HashMap<DialogId, CallKey>,
     by_client: HashMap<ClientTxnId, CallKey>,
     config: Arc<SipConfig>,
+    tenants: crate::tenant::Directory,
     speech: crate::speech::Speech,
     session_ids: u64,
     /// When the message being handled arrived.
@@ -497,6 +510,29 @@ fn dialled_number(invite: &Request) -> String {
         .unwrap_or_default()
 }
 
+/// The caller's number: the From URI's user part (or tel: number), without
+/// parameters; empty when withheld (`anonymous`).
+fn caller_number(invite: &Request) -> String {
+    let user = invite
+        .headers
+        .from_address()
+        .ok()
+        .and_then(|a| match &a.uri {
+            Uri::Sip(s) => s.user.clone(),
+            Uri::Tel(t) => Some(t.number.clone()),
+            _ => None,
+        })
+        .unwrap_or_default();
+    let user = user.split(';').next().unwrap_or_default();
+    if user.eq_ignore_ascii_case("anonymous") {
+        String::new()
+    } else {
+        user.chars()
+            .filter(|c| c.is_ascii_digit() || *c == '+')
+            .collect()
+    }
+}
+
 /// Text from a peer going into a header value: no quotes or control characters.
 fn sanitize(s: &str) -> String {
     s.chars()
@@ -506,7 +542,7 @@ fn sanitize(s: &str) -> String {
 }
 
 /// A Call-ID as a file name: only characters safe everywhere.
-fn file_safe(s: &str) -> String {
+pub(crate) fn file_safe(s: &str) -> String {
     let cleaned: String = s
         .chars()
         .map(|c| {
