@@ -4,6 +4,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod baresip;
+pub mod erp;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;

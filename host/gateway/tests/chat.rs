@@ -1,0 +1,367 @@
+//! Caller journeys through `voxgate chat` against the demo tenant: the real binary, the
+//! real demo-shop component, and the demo ERP as its own process, whose data is read
+//! back to check what the conversation changed.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+use support::TempDir;
+use support::erp::{Erp, demo_tenant_file};
+
+const EMILY: &str = "+442079460123";
+const ANA_VIP: &str = "+38515550101";
+/// A Monday morning in Zagreb: the office agent answers.
+const OFFICE_HOURS: &str = "2026-11-23T10:00:00+01:00";
+const EVENING: &str = "2026-11-23T20:30:00+01:00";
+const CHRISTMAS: &str = "2026-12-25T11:00:00+01:00";
+
+struct Chat {
+    /// What the agent said, and `[hangup]` / `[transfer URI]`.
+    lines: Vec<String>,
+    record: Value,
+    stderr: String,
+}
+
+impl Chat {
+    fn said(&self) -> String {
+        self.lines.join("\n")
+    }
+
+    /// The agent's reply to the `n`th caller line (0: the greeting).
+    fn reply(&self, n: usize) -> &str {
+        self.lines.get(n).map(String::as_str).unwrap_or_default()
+    }
+}
+
+fn chat(tenant: &Path, dir: &Path, from: &str, at: &str, input: &[&str]) -> Chat {
+    let record = dir.join(format!("record-{}.json", support::baresip::unique("chat")));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_voxgate"))
+        .args(["chat", "--tenant", "demo", "--from", from, "--at", at])
+        .arg("--tenant-file")
+        .arg(tenant)
+        .arg("--record")
+        .arg(&record)
+        .env(
+            "VOXGATE_CACHE_DIR",
+            std::env::temp_dir().join("voxgate-chat-test-cache"),
+        )
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start voxgate chat");
+    {
+        let mut stdin = child.stdin.take().unwrap();
+        for line in input {
+            writeln!(stdin, "{line}").unwrap();
+        }
+    }
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(
+        out.status.success(),
+        "voxgate chat failed:\n{stdout}\n{stderr}"
+    );
+    let lines = stdout
+        .lines()
+        .map(|l| l.strip_prefix("agent: ").unwrap_or(l).to_string())
+        .collect();
+    let record = std::fs::read(&record)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or(Value::Null);
+    Chat {
+        lines,
+        record,
+        stderr,
+    }
+}
+
+fn setup(tag: &str) -> (TempDir, Erp, PathBuf) {
+    let dir = TempDir::new(tag);
+    let erp = Erp::start();
+    let tenant = demo_tenant_file(dir.path(), &erp.addr);
+    (dir, erp, tenant)
+}
+
+#[test]
+fn known_caller_is_greeted_by_name_and_hears_the_eta_of_the_order_on_its_way() {
+    let (dir, _erp, tenant) = setup("chat-eta");
+    let c = chat(
+        &tenant,
+        dir.path(),
+        EMILY,
+        OFFICE_HOURS,
+        &["where is my order", "goodbye"],
+    );
+    assert!(c.reply(0).contains("Hello Emily"), "{}", c.said());
+    // Emily's order 40140 is in transit with DPD UK (demo ERP seed).
+    let eta = c.reply(1);
+    assert!(
+        eta.contains("40140") && eta.contains("DPD UK") && eta.contains("should arrive"),
+        "{}",
+        c.said()
+    );
+    assert!(c.reply(2).contains("Goodbye"), "{}", c.said());
+    assert_eq!(c.lines.last().map(String::as_str), Some("[hangup]"));
+
+    // The record has the turns, each plugin call with version and duration, the outcome.
+    let r = &c.record;
+    assert_eq!(r["tenant"], "demo");
+    assert_eq!(r["contact"]["id"], "c-1005", "{r:#}");
+    assert_eq!(r["agents"][0]["name"], "office", "{r:#}");
+    assert_eq!(r["outcome"], "completed");
+    let calls = r["plugin_calls"].as_array().unwrap();
+    let functions: Vec<&str> = calls
+        .iter()
+        .map(|c| c["function"].as_str().unwrap())
+        .collect();
+    for f in [
+        "products.search",
+        "contacts.lookup-by-phone",
+        "orders.list-recent",
+        "delivery.eta",
+    ] {
+        assert!(functions.contains(&f), "{f} not in {functions:?}");
+    }
+    for call in calls {
+        assert_eq!(call["outcome"], "ok", "{call}");
+        assert!(!call["version"].as_str().unwrap().is_empty(), "{call}");
+        assert!(call["duration_us"].as_u64().unwrap() > 0, "{call}");
+    }
+    let turns = r["turns"].as_array().unwrap();
+    assert!(
+        turns
+            .iter()
+            .any(|t| t["who"] == "caller" && t["intent"] == "order-status"),
+        "{r:#}"
+    );
+    assert!(
+        r["summary"].as_str().unwrap().contains("Emily Clarke"),
+        "{r:#}"
+    );
+    drop(dir);
+}
+
+#[test]
+fn repeat_order_confirmed_makes_exactly_one_order_and_declined_makes_none() {
+    let (dir, erp, tenant) = setup("chat-repeat");
+    let before = erp.orders_of("c-1005");
+    let c = chat(
+        &tenant,
+        dir.path(),
+        EMILY,
+        OFFICE_HOURS,
+        &["repeat my last order", "yes", "goodbye"],
+    );
+    assert!(
+        c.reply(1).contains("Shall I place the order"),
+        "{}",
+        c.said()
+    );
+    let placed = c.reply(2);
+    assert!(placed.contains("order number is"), "{}", c.said());
+    let after = erp.orders_of("c-1005");
+    assert_eq!(after.len(), before.len() + 1, "exactly one new order");
+    let new = after.iter().find(|o| !before.contains(o)).unwrap();
+    assert!(
+        placed.contains(new["id"].as_str().unwrap()),
+        "{placed} / {new}"
+    );
+    let t = &c.record["transactions"][0];
+    assert_eq!(t["state"], "committed", "{t}");
+
+    // A second caller says no: no order, and the reservation is released.
+    let aborted_before = erp.get("/stats")["transactions"]["aborted"]
+        .as_u64()
+        .unwrap();
+    let c = chat(
+        &tenant,
+        dir.path(),
+        EMILY,
+        OFFICE_HOURS,
+        &["repeat my last order", "no", "goodbye"],
+    );
+    assert!(c.reply(2).contains("not placed"), "{}", c.said());
+    assert_eq!(
+        erp.orders_of("c-1005").len(),
+        after.len(),
+        "no order after a no"
+    );
+    let stats = erp.get("/stats");
+    assert_eq!(
+        stats["transactions"]["aborted"].as_u64().unwrap(),
+        aborted_before + 1,
+        "{stats}"
+    );
+    assert_eq!(c.record["transactions"][0]["state"], "aborted");
+
+    // Hanging up at the confirmation aborts too.
+    let c = chat(
+        &tenant,
+        dir.path(),
+        EMILY,
+        OFFICE_HOURS,
+        &["repeat my last order"],
+    );
+    assert_eq!(
+        c.record["transactions"][0]["state"], "aborted",
+        "{}",
+        c.record
+    );
+    assert_eq!(erp.orders_of("c-1005").len(), after.len());
+}
+
+#[test]
+fn products_promotions_history_and_knowledge() {
+    let (dir, erp, tenant) = setup("chat-products");
+    let orders_before = erp.orders_of("c-1005").len();
+    let c = chat(
+        &tenant,
+        dir.path(),
+        EMILY,
+        OFFICE_HOURS,
+        &[
+            "how much is the garden hose twenty five metres",
+            "do you have any promotions",
+            "what do i usually order",
+            "what do you recommend",
+            "do you sell gift cards",
+            "i want to order two garden gloves",
+            "yes",
+            "goodbye",
+        ],
+    );
+    assert!(c.reply(1).contains("29 euros 99"), "{}", c.said());
+    assert!(c.reply(2).starts_with("Current offers:"), "{}", c.said());
+    assert!(c.reply(3).contains("You usually order"), "{}", c.said());
+    assert!(c.reply(4).contains("You might like"), "{}", c.said());
+    assert!(c.reply(5).to_lowercase().contains("gift"), "{}", c.said());
+    assert!(c.reply(6).contains("garden gloves"), "{}", c.said());
+    assert!(c.reply(7).contains("order number is"), "{}", c.said());
+    let orders = erp.orders_of("c-1005");
+    assert_eq!(orders.len(), orders_before + 1);
+    let newest = orders
+        .iter()
+        .max_by_key(|o| o["id"].as_str().unwrap().to_string())
+        .unwrap();
+    assert_eq!(newest["lines"][0]["sku"], "KH-4002", "{newest}");
+    assert_eq!(newest["lines"][0]["quantity"], 2, "{newest}");
+}
+
+#[test]
+fn complaints_status_and_opening_one() {
+    let (dir, erp, tenant) = setup("chat-complaints");
+    let before = erp.get("/stats")["complaints"].as_u64().unwrap();
+    let c = chat(
+        &tenant,
+        dir.path(),
+        EMILY,
+        OFFICE_HOURS,
+        &[
+            "what is the status of my complaint",
+            "i have a complaint",
+            "it arrived damaged",
+            "yes",
+            "goodbye",
+        ],
+    );
+    assert!(c.reply(1).contains("payment page"), "{}", c.said());
+    assert!(c.reply(2).contains("What is the problem"), "{}", c.said());
+    assert!(c.reply(3).contains("arrived damaged"), "{}", c.said());
+    assert!(c.reply(4).contains("reference is"), "{}", c.said());
+    assert_eq!(
+        erp.get("/stats")["complaints"].as_u64().unwrap(),
+        before + 1
+    );
+}
+
+#[test]
+fn unknown_callers_after_hours_and_holidays() {
+    let (dir, _erp, tenant) = setup("chat-schedule");
+    let c = chat(
+        &tenant,
+        dir.path(),
+        "+19995550000",
+        OFFICE_HOURS,
+        &["where is my order", "goodbye"],
+    );
+    assert!(
+        c.reply(0).starts_with("Thank you for calling"),
+        "{}",
+        c.said()
+    );
+    assert!(
+        c.reply(1).contains("could not find an account"),
+        "{}",
+        c.said()
+    );
+    assert!(c.record["contact"].is_null());
+
+    let c = chat(&tenant, dir.path(), EMILY, EVENING, &["goodbye"]);
+    assert!(c.reply(0).contains("office is closed"), "{}", c.said());
+    assert_eq!(c.record["agents"][0]["name"], "after-hours");
+
+    let c = chat(
+        &tenant,
+        dir.path(),
+        EMILY,
+        CHRISTMAS,
+        &["where is my order", "goodbye"],
+    );
+    assert!(c.reply(0).contains("Happy holidays"), "{}", c.said());
+    assert_eq!(c.record["agents"][0]["name"], "holiday");
+    assert!(c.reply(1).contains("40140"), "{}", c.said());
+}
+
+#[test]
+fn humans_keys_and_silence() {
+    let (dir, _erp, tenant) = setup("chat-human");
+    let c = chat(
+        &tenant,
+        dir.path(),
+        EMILY,
+        OFFICE_HOURS,
+        &["i want to talk to a human"],
+    );
+    assert_eq!(
+        c.lines.last().unwrap(),
+        "[transfer sip:support@127.0.0.1:5070]",
+        "{}",
+        c.said()
+    );
+    assert_eq!(c.record["outcome"], "transferred");
+    // VIP callers go to the priority queue.
+    let c = chat(
+        &tenant,
+        dir.path(),
+        ANA_VIP,
+        OFFICE_HOURS,
+        &["talk to a human"],
+    );
+    assert_eq!(
+        c.lines.last().unwrap(),
+        "[transfer sip:priority@127.0.0.1:5070]",
+        "{}",
+        c.said()
+    );
+    // Key 1 is order status; silence is asked about, three times ends the call.
+    let c = chat(&tenant, dir.path(), EMILY, OFFICE_HOURS, &["1", "", "", ""]);
+    assert!(c.reply(1).contains("40140"), "{}", c.said());
+    assert!(c.reply(2).contains("Are you still there"), "{}", c.said());
+    assert_eq!(
+        c.lines.last().unwrap(),
+        "[hangup]",
+        "{}\n{}",
+        c.said(),
+        c.stderr
+    );
+}
