@@ -125,7 +125,6 @@ fn known_caller_is_greeted_by_name_and_hears_the_eta_of_the_order_on_its_way() {
         .map(|c| c["function"].as_str().unwrap())
         .collect();
     for f in [
-        "products.search",
         "contacts.lookup-by-phone",
         "orders.list-recent",
         "delivery.eta",
