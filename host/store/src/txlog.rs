@@ -1,0 +1,880 @@
+//! The durable log of two-phase plugin transactions.
+//!
+//! Every change a caller makes by phone follows the `transactions` interface of the WIT
+//! contract, and the gateway records each step here: the intent before `prepare` is
+//! called, the caller's yes before `commit` is called, each answer as soon as it has it.
+//!
+//! ```text
+//! from        to          when
+//! (nothing)   preparing   begin: before the plugin's `prepare` is called
+//! preparing   prepared    `prepare` answered
+//! preparing   failed      `prepare` refused (invalid, conflict, …)
+//! preparing   aborted     recovery re-prepared and aborted it, or the re-prepare was refused
+//! prepared    confirmed   the caller said yes; before `commit` is called
+//! prepared    aborted     the caller said no, stayed silent or hung up, and `abort` is done
+//! prepared    failed      `abort` was refused for good
+//! confirmed   committed   `commit` answered
+//! confirmed   failed      `commit` was refused for good
+//! ```
+//!
+//! After a crash, [`TxLog::pending`] lists what was left open and
+//! [`Pending::recovery_action`] says what to do with it; see [`Recovery`] for why each
+//! state maps to its action.
+//!
+//! A confirmed transaction can only end `committed` or `failed`, never `aborted`: the
+//! caller said yes, and no path in voxgate may quietly drop that.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rusqlite::types::ToSql;
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior};
+
+use crate::{DbError, OpenError, schema};
+
+/// How long a statement waits for another connection's lock before giving up. Writes are
+/// single small rows, so a wait this long means something is wrong; shorter would turn a
+/// checkpoint or a concurrent migration into a lost confirmation.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The id voxgate gives a logged transaction (not the plugin's `transaction-id`). Never
+/// reused within one store file, so call records can keep it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TxId(i64);
+
+impl TxId {
+    /// An id read back from elsewhere (a call record).
+    pub const fn from_i64(id: i64) -> TxId {
+        TxId(id)
+    }
+
+    pub const fn as_i64(self) -> i64 {
+        self.0
+    }
+}
+
+impl fmt::Display for TxId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// Where a transaction stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum State {
+    /// Logged; `prepare` is running or was about to run.
+    Preparing,
+    /// `prepare` answered; the summary is being read to the caller.
+    Prepared,
+    /// The caller said yes; `commit` is running or was about to run.
+    Confirmed,
+    Committed,
+    Aborted,
+    /// The plugin refused (`prepare` or `commit` returned a business error) or voxgate
+    /// gave up; the row keeps the error for the call record and the operator.
+    Failed,
+}
+
+impl State {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            State::Preparing => "preparing",
+            State::Prepared => "prepared",
+            State::Confirmed => "confirmed",
+            State::Committed => "committed",
+            State::Aborted => "aborted",
+            State::Failed => "failed",
+        }
+    }
+
+    pub const fn is_terminal(self) -> bool {
+        matches!(self, State::Committed | State::Aborted | State::Failed)
+    }
+
+    /// The states a transaction may move to `self` from. The single source of the state
+    /// machine: the conditional UPDATEs are built from it.
+    const fn allowed_from(self) -> &'static [State] {
+        match self {
+            State::Preparing => &[],
+            State::Prepared => &[State::Preparing],
+            State::Confirmed => &[State::Prepared],
+            State::Committed => &[State::Confirmed],
+            // Not from `confirmed`: the caller's yes is never dropped (see the module docs).
+            State::Aborted => &[State::Preparing, State::Prepared],
+            State::Failed => &[State::Preparing, State::Prepared, State::Confirmed],
+        }
+    }
+
+    fn parse(s: &str) -> Option<State> {
+        [
+            State::Preparing,
+            State::Prepared,
+            State::Confirmed,
+            State::Committed,
+            State::Aborted,
+            State::Failed,
+        ]
+        .into_iter()
+        .find(|state| state.as_str() == s)
+    }
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A change about to be prepared: what [`TxLog::begin`] logs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Intent {
+    pub tenant: String,
+    pub call_id: String,
+    /// The WIT `operation` as JSON, exactly as recovery must send it again.
+    pub operation_json: String,
+    /// `None` to have one generated (128 random bits, hex). Give one only to retry the
+    /// same logical change.
+    pub idempotency_key: Option<String>,
+    /// The plugin version the call pinned; recovery commits or aborts through the same one.
+    pub plugin_version: String,
+}
+
+/// An amount of money, as in the WIT `money` record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Money {
+    pub minor_units: i64,
+    /// ISO 4217, upper case.
+    pub currency: String,
+}
+
+/// What the plugin's `prepare` returned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prepared {
+    /// The plugin's (tenant system's) id, passed to `commit` or `abort`.
+    pub transaction_id: String,
+    pub summary: String,
+    pub total: Option<Money>,
+    /// RFC 3339, as the plugin gave it.
+    pub expires_at: String,
+}
+
+/// How a transaction ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Committed { reference: String, message: String },
+    Aborted { reason: String },
+    Failed { error: String },
+}
+
+/// One logged transaction, as [`TxLog::get`] and [`TxLog::for_call`] return it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transaction {
+    pub id: TxId,
+    pub tenant: String,
+    pub call_id: String,
+    pub idempotency_key: String,
+    pub plugin_version: String,
+    pub operation_json: String,
+    pub state: State,
+    /// `None` until `prepare` answered, and for a transaction that ended before it did.
+    pub prepared: Option<Prepared>,
+    /// `None` while the transaction is open.
+    pub outcome: Option<Outcome>,
+    pub begun_at: SystemTime,
+    pub prepared_at: Option<SystemTime>,
+    pub confirmed_at: Option<SystemTime>,
+    pub ended_at: Option<SystemTime>,
+}
+
+/// An open transaction's state, with what recovery needs from it. Only the states
+/// [`TxLog::pending`] can return, so [`Pending::recovery_action`] has no impossible case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpenState {
+    Preparing,
+    Prepared { transaction_id: String },
+    Confirmed { transaction_id: String },
+}
+
+impl OpenState {
+    pub fn state(&self) -> State {
+        match self {
+            OpenState::Preparing => State::Preparing,
+            OpenState::Prepared { .. } => State::Prepared,
+            OpenState::Confirmed { .. } => State::Confirmed,
+        }
+    }
+
+    pub fn transaction_id(&self) -> Option<&str> {
+        match self {
+            OpenState::Preparing => None,
+            OpenState::Prepared { transaction_id } | OpenState::Confirmed { transaction_id } => {
+                Some(transaction_id)
+            }
+        }
+    }
+}
+
+/// A transaction left open, as [`TxLog::pending`] returns it to recovery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    pub id: TxId,
+    pub state: OpenState,
+    pub tenant: String,
+    pub call_id: String,
+    pub plugin_version: String,
+    pub idempotency_key: String,
+    pub operation_json: String,
+    /// When the plugin's reservation lapses, once prepared (RFC 3339).
+    pub expires_at: Option<String>,
+    /// Since [`TxLog::begin`] (zero if the clock went backwards).
+    pub age: Duration,
+}
+
+/// What recovery does with an open transaction.
+///
+/// Each action goes through the plugin version the call pinned
+/// ([`Pending::plugin_version`]) with a call context of the row's tenant, call id and
+/// idempotency key, then records the result with the ordinary transitions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recovery {
+    /// `prepared`: the caller never said yes (or voxgate died before it logged the yes),
+    /// so call `abort`, then [`TxLog::aborted`]. Abort is idempotent, so a crash during
+    /// recovery only repeats it.
+    Abort { transaction_id: String },
+    /// `confirmed`: the caller said yes and the commit may or may not have reached the
+    /// plugin, so call `commit` (idempotent: a commit that did land returns the same
+    /// `committed`), then [`TxLog::committed`]. If the plugin refuses for good (say the
+    /// reservation expired during a long outage), record [`TxLog::failed`]: an operator
+    /// must call the customer back. If it is unavailable, leave the row for the next try.
+    Commit { transaction_id: String },
+    /// `preparing`: the crash came between logging the intent and logging the answer, so
+    /// nobody knows whether the plugin reserved anything. Calling `prepare` again with the
+    /// same idempotency key returns the transaction it made (or makes one, if the first
+    /// call never arrived); then record [`TxLog::prepared`], call `abort` and record
+    /// [`TxLog::aborted`]. If that `prepare` refuses (invalid, conflict), nothing is held
+    /// under the key: record [`TxLog::aborted`] straight away.
+    ///
+    /// Marking the row aborted without asking the plugin would be cheaper, but whether the
+    /// first `prepare` reached the tenant's system cannot be known from here (it may have
+    /// sent its HTTP request and died on the reply), and a reservation left behind would
+    /// hold stock until it expires. The extra round trip is the price of never leaking one.
+    RePrepareThenAbort {
+        operation_json: String,
+        idempotency_key: String,
+    },
+}
+
+impl Pending {
+    pub fn recovery_action(&self) -> Recovery {
+        match &self.state {
+            OpenState::Preparing => Recovery::RePrepareThenAbort {
+                operation_json: self.operation_json.clone(),
+                idempotency_key: self.idempotency_key.clone(),
+            },
+            OpenState::Prepared { transaction_id } => Recovery::Abort {
+                transaction_id: transaction_id.clone(),
+            },
+            OpenState::Confirmed { transaction_id } => Recovery::Commit {
+                transaction_id: transaction_id.clone(),
+            },
+        }
+    }
+}
+
+/// Why [`TxLog::begin`] logged nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum BeginError {
+    #[error("the transaction's {0} is empty")]
+    Empty(&'static str),
+    #[error("the operation is not valid JSON")]
+    OperationNotJson,
+    #[error(
+        "idempotency key {key:?} already belongs to transaction {existing}, for another \
+         operation or call"
+    )]
+    KeyReused { key: String, existing: TxId },
+    #[error("no randomness for an idempotency key: {0}")]
+    Random(#[source] getrandom::Error),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// Why a state change was not recorded. Nothing was changed in any case.
+#[derive(Debug, thiserror::Error)]
+pub enum TransitionError {
+    #[error("transaction {0} is not in the log")]
+    NotFound(TxId),
+    #[error("transaction {id} is {from}; it cannot become {to}")]
+    Illegal { id: TxId, from: State, to: State },
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// Why the log could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// A row breaks the log's invariants: edited by hand, or written by a buggy build.
+    #[error("transaction {id} in the log is damaged: {what}")]
+    Corrupt { id: TxId, what: String },
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+macro_rules! from_sqlite {
+    ($($error:ty),*) => {$(
+        impl From<rusqlite::Error> for $error {
+            fn from(error: rusqlite::Error) -> Self {
+                DbError(error).into()
+            }
+        }
+    )*};
+}
+from_sqlite!(BeginError, TransitionError, ReadError);
+
+/// The transaction log: one SQLite file, one connection.
+///
+/// Every method is one short SQLite transaction; those that record a step return only
+/// once it is on disk (fsynced), so the gateway may act on the step as soon as they return.
+#[derive(Debug)]
+pub struct TxLog {
+    // A Mutex rather than a connection per thread: SQLite serialises writers anyway, and
+    // one connection keeps the pragmas below in force for every write.
+    conn: Mutex<Connection>,
+    path: PathBuf,
+}
+
+const COLUMNS: &str = "id, tenant, call_id, idempotency_key, plugin_version, operation, state, \
+     transaction_id, summary, total_minor_units, currency, expires_at, reference, message, \
+     abort_reason, failure, begun_at, prepared_at, confirmed_at, ended_at";
+
+const OPEN_STATES: &str = "('preparing', 'prepared', 'confirmed')";
+
+impl TxLog {
+    /// Opens (creating if needed) the store file at `path` and migrates it to
+    /// [`crate::SCHEMA_VERSION`].
+    pub fn open(path: impl AsRef<Path>) -> Result<TxLog, OpenError> {
+        let path = path.as_ref();
+        let db = |source: rusqlite::Error| OpenError::Db {
+            path: path.to_owned(),
+            source: DbError(source),
+        };
+        let mut conn = Connection::open(path).map_err(db)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(db)?;
+        schema::check(&conn, path)?;
+        // WAL: the dashboard and the admin API read while calls write, and a reader never
+        // blocks a caller's confirmation (nor the other way round). The mode is stored in
+        // the file, so every connection to it gets it.
+        let mode: String = conn
+            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+            .map_err(db)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(OpenError::NoWal {
+                path: path.to_owned(),
+                mode,
+            });
+        }
+        // FULL, not WAL's usual NORMAL: NORMAL survives a crash of voxgate but may lose the
+        // last commits to a power cut, and a caller who heard "your order is confirmed" must
+        // not lose it to one. FULL fsyncs the WAL on every commit, so `confirmed` returns
+        // only once the yes is on the disk. The setting is per connection: a later table
+        // that can afford to lose its last second may use its own connection with NORMAL.
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(db)?;
+        schema::migrate(&mut conn, path)?;
+        Ok(TxLog {
+            conn: Mutex::new(conn),
+            path: path.to_owned(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Logs the intent to prepare a change, before the plugin's `prepare` is called, so
+    /// that a crash during `prepare` leaves a row with the idempotency key (see
+    /// [`Recovery::RePrepareThenAbort`]).
+    ///
+    /// With a key that this tenant already used for the same call and operation, returns
+    /// the existing transaction's id and logs nothing: a retried `begin` is a retried
+    /// `prepare`, and the key promises one transaction, not two. That row may have moved
+    /// on since; [`TxLog::get`] says where. The same key with another call or operation is
+    /// [`BeginError::KeyReused`]: two different changes must never share a reservation.
+    /// Operations compare as text, so serialise them the same way each time.
+    pub fn begin(&self, intent: Intent) -> Result<TxId, BeginError> {
+        for (field, value) in [
+            ("tenant", &intent.tenant),
+            ("call id", &intent.call_id),
+            ("plugin version", &intent.plugin_version),
+        ] {
+            if value.is_empty() {
+                return Err(BeginError::Empty(field));
+            }
+        }
+        let key = match intent.idempotency_key {
+            Some(key) if key.is_empty() => return Err(BeginError::Empty("idempotency key")),
+            Some(key) => key,
+            None => new_idempotency_key()?,
+        };
+        let mut conn = self.lock();
+        // IMMEDIATE: the look-up and the insert must be one atomic step against other
+        // connections, and a deferred transaction that upgrades to a write lock can fail
+        // with SQLITE_BUSY without waiting on the busy timeout.
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let is_json: bool =
+            tx.query_row("SELECT json_valid(?1)", [&intent.operation_json], |row| {
+                row.get(0)
+            })?;
+        if !is_json {
+            return Err(BeginError::OperationNotJson);
+        }
+        let existing = tx
+            .query_row(
+                "SELECT id, call_id, operation FROM tx_log \
+                 WHERE tenant = ?1 AND idempotency_key = ?2",
+                (&intent.tenant, &key),
+                |row| {
+                    Ok((
+                        TxId(row.get(0)?),
+                        row.get::<_, String>(1)?,
+                        row.get::<_, String>(2)?,
+                    ))
+                },
+            )
+            .optional()?;
+        if let Some((id, call_id, operation)) = existing {
+            return if call_id == intent.call_id && operation == intent.operation_json {
+                Ok(id)
+            } else {
+                Err(BeginError::KeyReused { key, existing: id })
+            };
+        }
+        tx.execute(
+            "INSERT INTO tx_log \
+                 (tenant, call_id, idempotency_key, plugin_version, operation, state, begun_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, 'preparing', ?6)",
+            (
+                &intent.tenant,
+                &intent.call_id,
+                &key,
+                &intent.plugin_version,
+                &intent.operation_json,
+                now_ms(),
+            ),
+        )?;
+        let id = tx.last_insert_rowid();
+        tx.commit()?;
+        Ok(TxId(id))
+    }
+
+    /// Records what `prepare` returned.
+    pub fn prepared(&self, id: TxId, prepared: &Prepared) -> Result<(), TransitionError> {
+        let (minor_units, currency) = match &prepared.total {
+            Some(total) => (Some(total.minor_units), Some(total.currency.as_str())),
+            None => (None, None),
+        };
+        self.transition(
+            id,
+            State::Prepared,
+            "transaction_id = ?2, summary = ?3, total_minor_units = ?4, currency = ?5, \
+             expires_at = ?6, prepared_at = ?7",
+            &[
+                &prepared.transaction_id,
+                &prepared.summary,
+                &minor_units,
+                &currency,
+                &prepared.expires_at,
+                &now_ms(),
+            ],
+        )
+    }
+
+    /// Records the caller's yes. Returns once it is on disk: only then may voxgate call
+    /// `commit`, so that a crash in between is recovered by committing, not by aborting.
+    pub fn confirmed(&self, id: TxId) -> Result<(), TransitionError> {
+        self.transition(id, State::Confirmed, "confirmed_at = ?2", &[&now_ms()])
+    }
+
+    /// Records what `commit` returned.
+    pub fn committed(
+        &self,
+        id: TxId,
+        reference: &str,
+        message: &str,
+    ) -> Result<(), TransitionError> {
+        self.transition(
+            id,
+            State::Committed,
+            "reference = ?2, message = ?3, ended_at = ?4",
+            &[&reference, &message, &now_ms()],
+        )
+    }
+
+    /// Records that the change was dropped (the caller said no, stayed silent or hung up;
+    /// or recovery aborted it). Call it once `abort` succeeded, or straight away when
+    /// there was nothing to abort.
+    pub fn aborted(&self, id: TxId, reason: &str) -> Result<(), TransitionError> {
+        self.transition(
+            id,
+            State::Aborted,
+            "abort_reason = ?2, ended_at = ?3",
+            &[&reason, &now_ms()],
+        )
+    }
+
+    /// Records that the change cannot go through: the plugin refused `prepare` or
+    /// `commit`, or voxgate gave up on it.
+    pub fn failed(&self, id: TxId, error: &str) -> Result<(), TransitionError> {
+        self.transition(
+            id,
+            State::Failed,
+            "failure = ?2, ended_at = ?3",
+            &[&error, &now_ms()],
+        )
+    }
+
+    /// Every open transaction of every tenant, oldest first: what recovery works through.
+    ///
+    /// At start-up, before the first call is accepted, every row here is a leftover of the
+    /// previous process. Later, the transactions of calls still running are listed too;
+    /// the log does not know which calls are live, so a periodic sweep must skip those.
+    pub fn pending(&self) -> Result<Vec<Pending>, ReadError> {
+        let now = SystemTime::now();
+        self.select(&format!("WHERE state IN {OPEN_STATES} ORDER BY id"), &[])?
+            .into_iter()
+            .map(|row| row.into_pending(now))
+            .collect()
+    }
+
+    /// One transaction, whoever's it is: for the gateway, which holds the id it was given.
+    /// Anything that answers a tenant (the admin API) goes through [`TxLog::for_call`].
+    pub fn get(&self, id: TxId) -> Result<Option<Transaction>, ReadError> {
+        self.select("WHERE id = ?1", &[&id.0])?
+            .into_iter()
+            .next()
+            .map(RawRow::into_transaction)
+            .transpose()
+    }
+
+    /// The transactions of one call of one tenant, oldest first, for the call record.
+    pub fn for_call(&self, tenant: &str, call_id: &str) -> Result<Vec<Transaction>, ReadError> {
+        self.select(
+            "WHERE tenant = ?1 AND call_id = ?2 ORDER BY id",
+            &[&tenant, &call_id],
+        )?
+        .into_iter()
+        .map(RawRow::into_transaction)
+        .collect()
+    }
+
+    /// Deletes transactions that ended more than `older_than` ago; open ones are never
+    /// deleted, whatever their age. Returns how many went.
+    pub fn prune(&self, older_than: Duration) -> Result<usize, DbError> {
+        let cutoff = now_ms().saturating_sub(duration_ms(older_than));
+        let conn = self.lock();
+        Ok(conn.execute(
+            "DELETE FROM tx_log WHERE ended_at IS NOT NULL AND ended_at <= ?1",
+            [cutoff],
+        )?)
+    }
+
+    /// Moves `id` to `to` if, and only if, it is in a state `to` may follow; otherwise
+    /// changes nothing and says why. `set` assigns the step's columns from `?2` on.
+    fn transition(
+        &self,
+        id: TxId,
+        to: State,
+        set: &str,
+        values: &[&dyn ToSql],
+    ) -> Result<(), TransitionError> {
+        let from = to
+            .allowed_from()
+            .iter()
+            .map(|state| format!("'{state}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        // Built only from this module's constants; every value is a bound parameter.
+        let sql =
+            format!("UPDATE tx_log SET state = '{to}', {set} WHERE id = ?1 AND state IN ({from})");
+        let mut params: Vec<&dyn ToSql> = Vec::with_capacity(values.len() + 1);
+        params.push(&id.0);
+        params.extend_from_slice(values);
+
+        let conn = self.lock();
+        // The condition is the check: no read-then-write window for another connection.
+        if conn.execute(&sql, params.as_slice())? == 1 {
+            return Ok(());
+        }
+        let current: Option<String> = conn
+            .query_row("SELECT state FROM tx_log WHERE id = ?1", [id.0], |row| {
+                row.get(0)
+            })
+            .optional()?;
+        match current {
+            None => Err(TransitionError::NotFound(id)),
+            Some(current) => Err(TransitionError::Illegal {
+                id,
+                // Unreadable only if the CHECK constraint was bypassed; the error still
+                // names what was asked.
+                from: State::parse(&current).unwrap_or(to),
+                to,
+            }),
+        }
+    }
+
+    fn select(&self, filter: &str, params: &[&dyn ToSql]) -> Result<Vec<RawRow>, ReadError> {
+        let conn = self.lock();
+        let mut statement = conn.prepare(&format!("SELECT {COLUMNS} FROM tx_log {filter}"))?;
+        let rows = statement
+            .query_map(params, RawRow::read)?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic while the lock was held cannot have left a half-done write behind: every
+        // write is one statement or a rusqlite transaction, which rolls back when dropped.
+        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A row as stored, before its invariants are checked.
+struct RawRow {
+    id: i64,
+    tenant: String,
+    call_id: String,
+    idempotency_key: String,
+    plugin_version: String,
+    operation: String,
+    state: String,
+    transaction_id: Option<String>,
+    summary: Option<String>,
+    total_minor_units: Option<i64>,
+    currency: Option<String>,
+    expires_at: Option<String>,
+    reference: Option<String>,
+    message: Option<String>,
+    abort_reason: Option<String>,
+    failure: Option<String>,
+    begun_at: i64,
+    prepared_at: Option<i64>,
+    confirmed_at: Option<i64>,
+    ended_at: Option<i64>,
+}
+
+impl RawRow {
+    fn read(row: &Row<'_>) -> rusqlite::Result<RawRow> {
+        Ok(RawRow {
+            id: row.get(0)?,
+            tenant: row.get(1)?,
+            call_id: row.get(2)?,
+            idempotency_key: row.get(3)?,
+            plugin_version: row.get(4)?,
+            operation: row.get(5)?,
+            state: row.get(6)?,
+            transaction_id: row.get(7)?,
+            summary: row.get(8)?,
+            total_minor_units: row.get(9)?,
+            currency: row.get(10)?,
+            expires_at: row.get(11)?,
+            reference: row.get(12)?,
+            message: row.get(13)?,
+            abort_reason: row.get(14)?,
+            failure: row.get(15)?,
+            begun_at: row.get(16)?,
+            prepared_at: row.get(17)?,
+            confirmed_at: row.get(18)?,
+            ended_at: row.get(19)?,
+        })
+    }
+
+    fn corrupt(&self, what: impl Into<String>) -> ReadError {
+        ReadError::Corrupt {
+            id: TxId(self.id),
+            what: what.into(),
+        }
+    }
+
+    fn state(&self) -> Result<State, ReadError> {
+        State::parse(&self.state).ok_or_else(|| self.corrupt(format!("state {:?}", self.state)))
+    }
+
+    fn into_pending(self, now: SystemTime) -> Result<Pending, ReadError> {
+        let state = match (self.state()?, self.transaction_id.clone()) {
+            (State::Preparing, _) => OpenState::Preparing,
+            (State::Prepared, Some(transaction_id)) => OpenState::Prepared { transaction_id },
+            (State::Confirmed, Some(transaction_id)) => OpenState::Confirmed { transaction_id },
+            (state, _) => {
+                return Err(self.corrupt(format!("{state} without a transaction id")));
+            }
+        };
+        Ok(Pending {
+            id: TxId(self.id),
+            state,
+            age: now
+                .duration_since(time(self.begun_at))
+                .unwrap_or(Duration::ZERO),
+            tenant: self.tenant,
+            call_id: self.call_id,
+            plugin_version: self.plugin_version,
+            idempotency_key: self.idempotency_key,
+            operation_json: self.operation,
+            expires_at: self.expires_at,
+        })
+    }
+
+    fn into_transaction(self) -> Result<Transaction, ReadError> {
+        let state = self.state()?;
+        let total = match (self.total_minor_units, self.currency.clone()) {
+            (Some(minor_units), Some(currency)) => Some(Money {
+                minor_units,
+                currency,
+            }),
+            (None, None) => None,
+            _ => return Err(self.corrupt("an amount without a currency, or the reverse")),
+        };
+        let prepared = match (
+            self.transaction_id.clone(),
+            self.summary.clone(),
+            self.expires_at.clone(),
+        ) {
+            (Some(transaction_id), Some(summary), Some(expires_at)) => Some(Prepared {
+                transaction_id,
+                summary,
+                total,
+                expires_at,
+            }),
+            (None, None, None) => None,
+            _ => return Err(self.corrupt("a partial prepare")),
+        };
+        let outcome = match state {
+            State::Preparing | State::Prepared | State::Confirmed => None,
+            State::Committed => match (self.reference.clone(), self.message.clone()) {
+                (Some(reference), Some(message)) => Some(Outcome::Committed { reference, message }),
+                _ => return Err(self.corrupt("committed without a reference")),
+            },
+            State::Aborted => Some(Outcome::Aborted {
+                reason: self
+                    .abort_reason
+                    .clone()
+                    .ok_or_else(|| self.corrupt("aborted without a reason"))?,
+            }),
+            State::Failed => Some(Outcome::Failed {
+                error: self
+                    .failure
+                    .clone()
+                    .ok_or_else(|| self.corrupt("failed without an error"))?,
+            }),
+        };
+        Ok(Transaction {
+            id: TxId(self.id),
+            tenant: self.tenant,
+            call_id: self.call_id,
+            idempotency_key: self.idempotency_key,
+            plugin_version: self.plugin_version,
+            operation_json: self.operation,
+            state,
+            prepared,
+            outcome,
+            begun_at: time(self.begun_at),
+            prepared_at: self.prepared_at.map(time),
+            confirmed_at: self.confirmed_at.map(time),
+            ended_at: self.ended_at.map(time),
+        })
+    }
+}
+
+/// 128 random bits from the OS, as 32 hex digits: unique across gateways without
+/// coordination, and opaque to the tenant's system that stores it.
+fn new_idempotency_key() -> Result<String, BeginError> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(BeginError::Random)?;
+    Ok(bytes.iter().map(|byte| format!("{byte:02x}")).collect())
+}
+
+fn now_ms() -> i64 {
+    duration_ms(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+fn duration_ms(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+fn time(ms: i64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+
+    #[test]
+    fn every_state_round_trips_through_its_name() {
+        for state in [
+            State::Preparing,
+            State::Prepared,
+            State::Confirmed,
+            State::Committed,
+            State::Aborted,
+            State::Failed,
+        ] {
+            assert_eq!(State::parse(state.as_str()), Some(state));
+        }
+        assert_eq!(State::parse("Committed"), None);
+    }
+
+    #[test]
+    fn nothing_leaves_a_terminal_state_and_a_yes_is_never_aborted() {
+        for to in [
+            State::Preparing,
+            State::Prepared,
+            State::Confirmed,
+            State::Committed,
+            State::Aborted,
+            State::Failed,
+        ] {
+            assert!(to.allowed_from().iter().all(|from| !from.is_terminal()));
+        }
+        assert!(!State::Aborted.allowed_from().contains(&State::Confirmed));
+    }
+
+    #[test]
+    fn connection_is_wal_and_fsyncs_every_commit() {
+        let dir = std::env::temp_dir().join(format!("voxgate-store-unit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("pragmas.db");
+        let _ = std::fs::remove_file(&path);
+        let log = TxLog::open(&path).unwrap();
+        let conn = log.lock();
+        let mode: String = conn
+            .pragma_query_value(None, "journal_mode", |row| row.get(0))
+            .unwrap();
+        let synchronous: i64 = conn
+            .pragma_query_value(None, "synchronous", |row| row.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        assert_eq!(synchronous, 2, "2 is FULL");
+        drop(conn);
+        drop(log);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn generated_keys_are_128_bit_hex() {
+        let key = new_idempotency_key().unwrap();
+        assert_eq!(key.len(), 32);
+        assert!(
+            key.bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        );
+        assert_ne!(key, new_idempotency_key().unwrap());
+    }
+}
