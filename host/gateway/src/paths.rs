@@ -29,3 +29,16 @@ pub fn plugins_dir() -> PathBuf {
         });
     target.join("wasm32-wasip2/release")
 }
+
+/// Where tenants' data lives (transaction journals, call records): `VOXGATE_DATA_DIR`,
+/// else `$XDG_DATA_HOME/voxgate`, else `~/.local/share/voxgate`.
+pub fn data_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("VOXGATE_DATA_DIR") {
+        return PathBuf::from(dir);
+    }
+    std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("voxgate")
+}

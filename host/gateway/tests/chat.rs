@@ -47,6 +47,8 @@ fn chat(tenant: &Path, dir: &Path, from: &str, at: &str, input: &[&str]) -> Chat
         .arg(tenant)
         .arg("--record")
         .arg(&record)
+        .arg("--data-dir")
+        .arg(dir.join("data"))
         .env(
             "VOXGATE_CACHE_DIR",
             std::env::temp_dir().join("voxgate-chat-test-cache"),
@@ -363,4 +365,120 @@ fn humans_keys_and_silence() {
         c.said(),
         c.stderr
     );
+}
+
+/// Starts `voxgate chat` paused at `point` (the test hook `VOXGATE_TEST_PAUSE`) after
+/// saying `input`, waits until it is there, and kills it with SIGKILL.
+fn kill_at(tenant: &Path, dir: &Path, point: &str, input: &[&str]) {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_voxgate"))
+        .args([
+            "chat",
+            "--tenant",
+            "demo",
+            "--from",
+            EMILY,
+            "--at",
+            OFFICE_HOURS,
+        ])
+        .arg("--tenant-file")
+        .arg(tenant)
+        .arg("--data-dir")
+        .arg(dir.join("data"))
+        .env(
+            "VOXGATE_CACHE_DIR",
+            std::env::temp_dir().join("voxgate-chat-test-cache"),
+        )
+        .env("VOXGATE_TEST_PAUSE", point)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start voxgate chat");
+    let mut stdin = child.stdin.take().unwrap();
+    for line in input {
+        writeln!(stdin, "{line}").unwrap();
+    }
+    let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let marker = format!("voxgate: paused at {point}");
+    let mut seen = Vec::new();
+    for line in stderr.lines() {
+        let line = line.unwrap();
+        if line.contains(&marker) {
+            break;
+        }
+        seen.push(line);
+    }
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "chat ended before {point}: {seen:?}"
+    );
+    // Command::kill is SIGKILL on Unix: no destructor, no flush, no goodbye.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    drop(stdin);
+}
+
+#[test]
+fn killed_between_confirmation_and_commit_the_order_exists_exactly_once_after_restart() {
+    let (dir, erp, tenant) = setup("chat-crash-confirm");
+    let before = erp.orders_of("c-1005").len();
+    kill_at(
+        &tenant,
+        dir.path(),
+        "after-confirm",
+        &["repeat my last order", "yes"],
+    );
+    assert_eq!(
+        erp.orders_of("c-1005").len(),
+        before,
+        "killed before the commit reached the ERP"
+    );
+    // The restart finishes the confirmed change from the journal.
+    let c = chat(&tenant, dir.path(), EMILY, OFFICE_HOURS, &["goodbye"]);
+    assert!(c.reply(0).contains("Emily"), "{}", c.said());
+    assert_eq!(
+        erp.orders_of("c-1005").len(),
+        before + 1,
+        "committed once after restart"
+    );
+    // And never again.
+    chat(&tenant, dir.path(), EMILY, OFFICE_HOURS, &["goodbye"]);
+    assert_eq!(
+        erp.orders_of("c-1005").len(),
+        before + 1,
+        "not committed twice"
+    );
+}
+
+#[test]
+fn killed_between_prepare_and_confirmation_the_reservation_is_aborted_after_restart() {
+    let (dir, erp, tenant) = setup("chat-crash-prepare");
+    let before = erp.orders_of("c-1005").len();
+    let stats = erp.get("/stats");
+    let aborted = stats["transactions"]["aborted"].as_u64().unwrap();
+    kill_at(
+        &tenant,
+        dir.path(),
+        "after-prepare",
+        &["repeat my last order"],
+    );
+    let open = erp.get("/stats")["transactions"]["prepared"]
+        .as_u64()
+        .unwrap();
+    assert!(open >= 1, "the reservation is held: {}", erp.get("/stats"));
+    chat(&tenant, dir.path(), EMILY, OFFICE_HOURS, &["goodbye"]);
+    let stats = erp.get("/stats");
+    assert_eq!(
+        stats["transactions"]["aborted"].as_u64().unwrap(),
+        aborted + 1,
+        "{stats}"
+    );
+    assert_eq!(
+        stats["transactions"]["prepared"].as_u64().unwrap(),
+        open - 1,
+        "{stats}"
+    );
+    assert_eq!(erp.orders_of("c-1005").len(), before, "no order");
 }

@@ -41,6 +41,9 @@ pub(super) struct ChatArgs {
     /// Write the call record (JSON) here at the end.
     #[arg(long)]
     record: Option<PathBuf>,
+    /// Tenants' data: transaction journals and call records.
+    #[arg(long, default_value_os_t = crate::paths::data_dir())]
+    data_dir: PathBuf,
 }
 
 pub(super) async fn run(args: ChatArgs) -> anyhow::Result<()> {
@@ -169,5 +172,5 @@ async fn load_tenant(
             super::demo::demo_tenant(erp, args.plugins.clone())?
         }
     };
-    Ok(TenantRuntime::load(config, &runtime, speech, None).await?)
+    Ok(TenantRuntime::load(config, &runtime, speech, Some(args.data_dir.clone())).await?)
 }

@@ -19,6 +19,9 @@ pub(super) struct RunArgs {
     /// Directory with the built demo plugins (`demo_shop.wasm` …).
     #[arg(long)]
     plugins: Option<PathBuf>,
+    /// Tenants' data: transaction journals and call records.
+    #[arg(long, default_value_os_t = crate::paths::data_dir())]
+    data_dir: PathBuf,
 }
 
 impl Default for RunArgs {
@@ -27,6 +30,7 @@ impl Default for RunArgs {
             erp_listen: SocketAddr::from(([127, 0, 0, 1], 8700)),
             sip_listen: SocketAddr::from(([127, 0, 0, 1], 5060)),
             plugins: None,
+            data_dir: crate::paths::data_dir(),
         }
     }
 }
@@ -103,10 +107,13 @@ pub(super) async fn run(args: RunArgs) -> anyhow::Result<()> {
     })?;
     let speech = crate::speech::Speech::new(None)?;
     let config = demo_tenant(erp_addr, args.plugins.clone())?;
-    let records = crate::paths::code_cache_dir()
-        .and_then(|d| d.parent().map(|p| p.join("demo").join("calls")));
-    let tenant =
-        crate::dialog::TenantRuntime::load(config, &runtime, speech.clone(), records).await?;
+    let tenant = crate::dialog::TenantRuntime::load(
+        config,
+        &runtime,
+        speech.clone(),
+        Some(args.data_dir.clone()),
+    )
+    .await?;
     let mut tenants = crate::tenant::Directory::default();
     tenants.insert(tenant.clone())?;
     let choice = tenant.agent_at(jiff::Timestamp::now());

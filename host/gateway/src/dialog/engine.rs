@@ -60,6 +60,8 @@ struct Pending {
     kind: &'static str,
     prepared: transactions::Prepared,
     record_index: usize,
+    /// Its row in the tenant's journal.
+    logged: Option<super::journal::Logged>,
 }
 
 /// The agent's conversation with one caller.
@@ -679,12 +681,38 @@ impl AgentConversation {
         kind: &'static str,
         op: transactions::Operation,
     ) -> Result<Pending, Reply> {
-        // One key per logical change: a retried prepare after a crash finds the same
-        // reservation instead of making a second one.
-        let key = format!(
-            "{}-{}",
-            self.ctx.call_id,
-            self.record.transactions.len() + 1
+        // Logged before `prepare`, with the idempotency key the plugin gets: a retried
+        // prepare after a crash finds the same reservation instead of making a second.
+        let version = self
+            .session
+            .plugins()
+            .get(voxgate_runtime::Capability::Transactions)
+            .map(|v| v.short_id().to_string())
+            .unwrap_or_default();
+        let logged = match &self.tenant.journal {
+            Some(j) => match j
+                .begin(&self.ctx.tenant, &self.ctx.call_id, &op, &version)
+                .await
+            {
+                Ok(l) => Some(l),
+                Err(e) => {
+                    // Without the log a crash could lose the caller's yes: no changes
+                    // are taken by phone until it works again.
+                    tracing::error!(call = %self.ctx.call_id, "transaction journal: {e}");
+                    return Err(self.system_error());
+                }
+            },
+            None => None,
+        };
+        let key = logged.as_ref().map_or_else(
+            || {
+                format!(
+                    "{}-{}",
+                    self.ctx.call_id,
+                    self.record.transactions.len() + 1
+                )
+            },
+            |l| l.key.clone(),
         );
         let mut ctx = self.ctx.clone();
         ctx.idempotency_key = Some(key);
@@ -700,6 +728,10 @@ impl AgentConversation {
         };
         match result {
             Ok(prepared) => {
+                if let (Some(j), Some(l)) = (&self.tenant.journal, &logged) {
+                    j.prepared(l.id, &prepared).await;
+                }
+                super::journal::pause_point("after-prepare").await;
                 self.record.transactions.push(TransactionRef {
                     kind: kind.to_string(),
                     transaction_id: prepared.transaction_id.clone(),
@@ -711,16 +743,25 @@ impl AgentConversation {
                     kind,
                     record_index: self.record.transactions.len() - 1,
                     prepared,
+                    logged,
                 })
             }
             Err(CallError::Plugin(
                 PluginError::Invalid(m) | PluginError::Conflict(m) | PluginError::NotFound(m),
             )) => {
                 tracing::info!(call = %self.ctx.call_id, "prepare refused: {m}");
+                if let (Some(j), Some(l)) = (&self.tenant.journal, &logged) {
+                    j.aborted(l.id, &format!("prepare refused: {m}")).await;
+                }
                 let t = self.text("product-unknown", &[]);
                 Err(self.answered(t))
             }
-            Err(_) => Err(self.system_error()),
+            Err(e) => {
+                // Whether the plugin reserved anything is unknown: the row stays
+                // `preparing`, and recovery re-prepares with the key and aborts.
+                tracing::warn!(call = %self.ctx.call_id, "prepare failed: {e}");
+                Err(self.system_error())
+            }
         }
     }
 
@@ -803,6 +844,10 @@ impl AgentConversation {
     }
 
     async fn commit(&mut self, p: Pending) -> Reply {
+        if let (Some(j), Some(l)) = (&self.tenant.journal, &p.logged) {
+            j.confirmed(l.id).await;
+        }
+        super::journal::pause_point("after-confirm").await;
         let id = p.prepared.transaction_id.clone();
         let committed = plugin!(self, "transactions.commit", id.clone(), read_only: false,
             |s, c| s.commit(c, &id));
@@ -816,6 +861,9 @@ impl AgentConversation {
         };
         match committed {
             Ok(c) => {
+                if let (Some(j), Some(l)) = (&self.tenant.journal, &p.logged) {
+                    j.committed(l.id, &c.reference, &c.message).await;
+                }
                 if let Some(t) = self.record.transactions.get_mut(p.record_index) {
                     t.state = "committed".into();
                     t.reference = Some(c.reference.clone());
@@ -830,6 +878,15 @@ impl AgentConversation {
             }
             Err(e) => {
                 tracing::warn!(call = %self.ctx.call_id, "commit of {id} failed: {e}");
+                // Refused for good: an operator follows up. Unavailable: the row stays
+                // confirmed and recovery commits it at the next start.
+                let unavailable = matches!(
+                    e,
+                    CallError::Plugin(PluginError::Unavailable(_)) | CallError::Deadline { .. }
+                );
+                if let (Some(j), Some(l), false) = (&self.tenant.journal, &p.logged, unavailable) {
+                    j.failed(l.id, &e.to_string()).await;
+                }
                 if let Some(t) = self.record.transactions.get_mut(p.record_index) {
                     t.state = "failed".into();
                 }
@@ -846,6 +903,9 @@ impl AgentConversation {
         let id = p.prepared.transaction_id.clone();
         let result = plugin!(self, "transactions.abort", format!("{id} ({why})"), read_only: false,
             |s, c| s.abort(c, &id));
+        if let (Some(j), Some(l), true) = (&self.tenant.journal, &p.logged, result.is_ok()) {
+            j.aborted(l.id, why).await;
+        }
         if let Some(t) = self.record.transactions.get_mut(p.record_index) {
             t.state = if result.is_ok() {
                 "aborted"

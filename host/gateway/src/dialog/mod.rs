@@ -8,6 +8,7 @@
 
 pub mod engine;
 pub mod intents;
+pub mod journal;
 pub mod record;
 pub mod speak;
 pub mod text;
@@ -36,6 +37,8 @@ pub struct TenantRuntime {
     pub speech: crate::speech::Speech,
     /// Where call records are written (`<dir>/<call-id>.json`).
     pub records_dir: Option<PathBuf>,
+    /// The durable log of the tenant's two-phase changes.
+    pub journal: Option<journal::Journal>,
     catalog: tokio::sync::Mutex<Option<(Instant, Arc<Vec<SpokenProduct>>)>>,
     /// Words the recognizer's dictionary knows, asked once per word.
     known_words: Mutex<std::collections::HashMap<String, bool>>,
@@ -50,12 +53,14 @@ impl std::fmt::Debug for TenantRuntime {
 }
 
 impl TenantRuntime {
-    /// Loads the tenant's plugins (each file once, bound as the config says).
+    /// Loads the tenant's plugins (each file once, bound as the config says), opens its
+    /// data directory (`<data_dir>/tenants/<id>/`: transaction journal, call records)
+    /// and finishes the changes a crash left open.
     pub async fn load(
         config: TenantConfig,
         runtime: &Runtime,
         speech: crate::speech::Speech,
-        records_dir: Option<PathBuf>,
+        data_dir: Option<PathBuf>,
     ) -> Result<Arc<TenantRuntime>, TenantError> {
         let invalid = |message: String| TenantError::Invalid {
             tenant: config.id.clone(),
@@ -103,12 +108,28 @@ impl TenantRuntime {
                 .activate(version, only.as_deref())
                 .map_err(|e| invalid(e.to_string()))?;
         }
+        let dir = data_dir.map(|d| d.join("tenants").join(&config.id));
+        let journal = match &dir {
+            Some(d) => Some(
+                journal::Journal::open(&d.join("transactions.sqlite"))
+                    .map_err(|e| invalid(format!("transaction journal: {e}")))?,
+            ),
+            None => None,
+        };
+        if let Some(j) = &journal {
+            let session = plugins.session("recovery");
+            let finished = j.recover(&config.id, &session).await;
+            if finished > 0 {
+                tracing::info!(tenant = %config.id, "finished {finished} transaction(s) left open by a crash");
+            }
+        }
         Ok(Arc::new(TenantRuntime {
             config,
             tz,
             plugins,
             speech,
-            records_dir,
+            records_dir: dir.map(|d| d.join("calls")),
+            journal,
             catalog: tokio::sync::Mutex::new(None),
             known_words: Mutex::new(Default::default()),
         }))
