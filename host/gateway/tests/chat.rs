@@ -482,3 +482,49 @@ fn killed_between_prepare_and_confirmation_the_reservation_is_aborted_after_rest
     );
     assert_eq!(erp.orders_of("c-1005").len(), before, "no order");
 }
+
+#[test]
+fn a_plugin_that_traps_or_times_out_means_an_apology_and_a_human() {
+    let (dir, erp, _) = setup("chat-chaos");
+    // Knowledge answered by the misbehaving test plugin; everything else by demo-shop.
+    let chaos = voxgate_runtime::testing::plugin_path("chaos");
+    let path = demo_tenant_file(dir.path(), &erp.addr);
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace(
+            "[plugins]\n",
+            &format!("[plugins]\nknowledge = {:?}\n", chaos.display().to_string()),
+        )
+        .replace("call_deadline_ms = 2000", "call_deadline_ms = 300")
+        .replace(
+            "faq = [\"do you sell gift cards\", \"where are you located\"]",
+            "faq = [\"trap\", \"loop\"]",
+        );
+    std::fs::write(&path, text).unwrap();
+    for (question, kind) in [("trap", "trap"), ("loop", "deadline")] {
+        let c = chat(&path, dir.path(), EMILY, OFFICE_HOURS, &[question]);
+        assert!(
+            c.reply(1)
+                .starts_with("I am sorry, I cannot reach our system"),
+            "{}",
+            c.said()
+        );
+        assert_eq!(
+            c.lines.last().unwrap(),
+            "[transfer sip:support@127.0.0.1:5070]",
+            "{}",
+            c.said()
+        );
+        let r = &c.record;
+        assert_eq!(r["outcome"], "escalated-after-error", "{r:#}");
+        let failed: Vec<&Value> = r["plugin_calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["function"] == "knowledge.answer")
+            .collect();
+        assert_eq!(failed.len(), 1, "{r:#}");
+        assert_eq!(failed[0]["outcome"], kind, "{r:#}");
+        assert_eq!(failed[0]["plugin"], "chaos", "{r:#}");
+    }
+}

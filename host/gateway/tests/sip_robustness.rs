@@ -157,8 +157,7 @@ fn noise(seed: &mut u64, len: usize) -> Vec<u8> {
 }
 
 fn torture_messages() -> Vec<Vec<u8>> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/conformance/sip-torture");
+    let dir = manifest_dir().join("../../../shared/conformance/sip-torture");
     let tsv = std::fs::read_to_string(dir.join("expected.tsv")).expect("torture corpus");
     tsv.lines()
         .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
@@ -270,4 +269,12 @@ fn malformed_traffic_never_stops_the_gateway() {
         "sent {} malformed or hostile datagrams and 75 hostile streams",
         datagrams.len()
     );
+}
+
+/// The package directory as cargo gives it when running the tests (at run time: a test
+/// binary reused from a checkout elsewhere must not look there).
+fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }

@@ -32,7 +32,7 @@ use serde_json::Value;
 
 use support::baresip::{
     Baresip, BaresipOptions, Events, Recordings, THRESHOLD, TempDir, Voxgate, Wav, all_of, count,
-    first, of_call, require_baresip, require_program, rms, run, show, str_field,
+    first, flite_speech, of_call, require_baresip, require_program, rms, run, show, str_field,
 };
 
 /// Caller phrases and the Flite voice that says each. Every word is in PocketSphinx's
@@ -508,25 +508,10 @@ impl Caller {
     /// Flite says `text` with `voice`; sox makes it telephone audio; `lead` seconds of
     /// silence go before it, [`TRAIL`] + [`QUIET_TAIL`] after.
     fn flite(dir: &Path, text: &str, voice: &str, lead: f64) -> Caller {
-        std::fs::create_dir_all(dir).expect("create caller dir");
-        let raw = dir.join("flite.wav");
-        let tel = dir.join("telephone.wav");
-        run(Command::new("flite")
-            .args(["-voice", voice, "-t", text, "-o"])
-            .arg(&raw));
-        run(Command::new("sox")
-            .arg(&raw)
-            .args(["-r", "8000", "-c", "1", "-b", "16", "-D"])
-            .arg(&tel)
-            .args(["sinc", "300-3400", "norm", "-3"]));
-        let speech = Wav::read(&tel);
-        assert_eq!(speech.rate, 8000);
-        let (first, last) = speech
-            .active_span()
-            .unwrap_or_else(|| panic!("flite said nothing for {text:?}"));
+        let speech = flite_speech(dir, text, voice);
         let pad = |secs: f64| vec![0i16; (secs * 8000.0) as usize];
         let mut samples = pad(lead);
-        samples.extend_from_slice(&speech.samples[first..=last]);
+        samples.extend_from_slice(&speech);
         samples.extend(pad(TRAIL + QUIET_TAIL));
         let wav = Wav {
             rate: 8000,

@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 /// The repository root (two levels above this crate).
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    manifest_dir().join("../..")
 }
 
 fn wasm_target_dir() -> PathBuf {
@@ -62,4 +62,12 @@ pub fn plugin_bytes(name: &str) -> Vec<u8> {
 /// The path of a built plugin, by crate name.
 pub fn plugin_path(name: &str) -> PathBuf {
     plugins_dir().join(format!("{}.wasm", name.replace('-', "_")))
+}
+
+/// The package directory as cargo gives it when running the tests (at run time: a test
+/// binary reused from a checkout elsewhere must not look there).
+fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }

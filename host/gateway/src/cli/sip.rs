@@ -17,6 +17,12 @@ pub(super) enum SipCommand {
         /// Write call events as JSON lines here (overrides `events_file`).
         #[arg(long)]
         events: Option<PathBuf>,
+        /// Tenant files: each tenant answers its numbers with its agents (repeatable).
+        #[arg(long = "tenant")]
+        tenants: Vec<PathBuf>,
+        /// Tenants' data: transaction journals and call records.
+        #[arg(long, default_value_os_t = crate::paths::data_dir())]
+        data_dir: PathBuf,
     },
     /// For each file print `FILE<TAB>VERDICT<TAB>REASON`, where VERDICT is `accept`,
     /// `reject`, `drop` or `answer:NNN`. Exits 1 if any file is rejected.
@@ -28,7 +34,12 @@ pub(super) enum SipCommand {
 
 pub(super) async fn run(cmd: SipCommand) -> ExitCode {
     match cmd {
-        SipCommand::Serve { config, events } => match serve(config, events).await {
+        SipCommand::Serve {
+            config,
+            events,
+            tenants,
+            data_dir,
+        } => match serve(config, events, tenants, data_dir).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("voxgate: {e:#}");
@@ -77,7 +88,12 @@ struct FileConfig {
     sip: crate::sip::config::SipConfig,
 }
 
-async fn serve(path: PathBuf, events: Option<PathBuf>) -> anyhow::Result<()> {
+async fn serve(
+    path: PathBuf,
+    events: Option<PathBuf>,
+    tenant_files: Vec<PathBuf>,
+    data_dir: PathBuf,
+) -> anyhow::Result<()> {
     use anyhow::Context;
     use voxgate_proto::sip::Transport;
 
@@ -119,7 +135,26 @@ async fn serve(path: PathBuf, events: Option<PathBuf>) -> anyhow::Result<()> {
             .with_context(|| format!("cannot open {}", p.display()))?,
         None => crate::sip::events::EventSink::none(),
     };
-    let server = crate::sip::ua::SipServer::start(file.sip, sink).await?;
+    let speech = crate::speech::Speech::new(None)?;
+    let mut tenants = crate::tenant::Directory::default();
+    if !tenant_files.is_empty() {
+        let runtime = voxgate_runtime::Runtime::new(voxgate_runtime::RuntimeConfig {
+            cache_dir: crate::paths::code_cache_dir(),
+            ..voxgate_runtime::RuntimeConfig::default()
+        })?;
+        for f in &tenant_files {
+            let config = crate::tenant::TenantConfig::load(f)?;
+            let tenant = crate::dialog::TenantRuntime::load(
+                config,
+                &runtime,
+                speech.clone(),
+                Some(data_dir.clone()),
+            )
+            .await?;
+            tenants.insert(tenant)?;
+        }
+    }
+    let server = crate::sip::ua::SipServer::start_with(file.sip, sink, tenants, speech).await?;
     let mut listening = Vec::new();
     for (name, t) in [
         ("udp", Transport::Udp),

@@ -346,10 +346,20 @@ impl Voxgate {
     /// Like [`Voxgate::start`], but says why voxgate did not come up (its first line,
     /// exit status and log) instead of failing.
     pub fn try_start(config: &Path, dir: &Path) -> Result<Voxgate, String> {
+        Voxgate::try_start_with(config, dir, &[])
+    }
+
+    /// Like [`Voxgate::try_start`], with more arguments for `sip serve`.
+    pub fn try_start_with(
+        config: &Path,
+        dir: &Path,
+        args: &[std::ffi::OsString],
+    ) -> Result<Voxgate, String> {
         let log = std::fs::File::create(dir.join("voxgate.log")).expect("create log");
         let mut child = Command::new(env!("CARGO_BIN_EXE_voxgate"))
             .args(["sip", "serve", "--config"])
             .arg(config)
+            .args(args)
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -537,6 +547,9 @@ pub struct BaresipOptions {
     pub caller_audio: Option<PathBuf>,
     /// `jitter_buffer_delay` in frames (`MIN-MAX`).
     pub jitter_buffer_delay: String,
+    /// The account's user, i.e. the caller's number voxgate sees (default: a unique
+    /// name, to be sure whose ctrl_tcp socket a test talks to).
+    pub user: Option<String>,
 }
 
 impl Default for BaresipOptions {
@@ -545,6 +558,7 @@ impl Default for BaresipOptions {
             codecs: None,
             caller_audio: None,
             jitter_buffer_delay: "5-10".into(),
+            user: None,
         }
     }
 }
@@ -595,7 +609,10 @@ impl Baresip {
             );
         }
         // A user name of its own, to be sure whose ctrl_tcp socket we talk to.
-        let user = unique("tester").replace('-', "");
+        let user = options
+            .user
+            .clone()
+            .unwrap_or_else(|| unique("tester").replace('-', ""));
         let mut account = format!("<sip:{user}@127.0.0.1>;regint=0;answermode=manual");
         if let Some(c) = codecs {
             account.push_str(&format!(";audio_codecs={c}"));
@@ -860,4 +877,48 @@ impl Ctrl {
         self.buf.drain(..=end);
         Some(value)
     }
+}
+
+/// `text` spoken by Flite's `voice`, made telephone audio by sox (8 kHz, 300–3400 Hz,
+/// no dither so every run hears the same), without its leading and trailing silence.
+pub fn flite_speech(dir: &Path, text: &str, voice: &str) -> Vec<i16> {
+    std::fs::create_dir_all(dir).expect("create speech dir");
+    let tag = unique("flite");
+    let raw = dir.join(format!("{tag}-raw.wav"));
+    let tel = dir.join(format!("{tag}-tel.wav"));
+    run(Command::new("flite")
+        .args(["-voice", voice, "-t", text, "-o"])
+        .arg(&raw));
+    run(Command::new("sox")
+        .arg(&raw)
+        .args(["-r", "8000", "-c", "1", "-b", "16", "-D"])
+        .arg(&tel)
+        .args(["sinc", "300-3400", "norm", "-3"]));
+    let speech = Wav::read(&tel);
+    assert_eq!(speech.rate, 8000);
+    let (first, last) = speech
+        .active_span()
+        .unwrap_or_else(|| panic!("flite said nothing for {text:?}"));
+    speech.samples[first..=last].to_vec()
+}
+
+/// A caller who says several things: each `(pause, text, voice)` is that many seconds of
+/// silence, then the text; `tail` seconds of silence end it. Returns the WAV and when
+/// each utterance ends, in seconds from the start.
+pub fn caller_script(dir: &Path, says: &[(f64, &str, &str)], tail: f64) -> (PathBuf, Vec<f64>) {
+    let mut samples = Vec::new();
+    let mut ends = Vec::new();
+    for (pause, text, voice) in says {
+        samples.extend(std::iter::repeat_n(0i16, (pause * 8000.0) as usize));
+        samples.extend(flite_speech(dir, text, voice));
+        ends.push(samples.len() as f64 / 8000.0);
+    }
+    samples.extend(std::iter::repeat_n(0i16, (tail * 8000.0) as usize));
+    let path = dir.join("caller.wav");
+    Wav {
+        rate: 8000,
+        samples,
+    }
+    .write(&path);
+    (path, ends)
 }

@@ -51,7 +51,7 @@ pub fn free_port() -> u16 {
 
 /// The repository's `tests/` directory.
 pub fn repo_tests() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests")
+    manifest_dir().join("../../tests")
 }
 
 /// Writes a WAV prompt of `secs` seconds: a 440 Hz tone at -12 dBFS, 16 kHz, so
@@ -250,4 +250,12 @@ pub fn which(tool: &str, package: &str) {
         found,
         "`{tool}` is missing: install the Debian package `{package}` (scripts/setup does)"
     );
+}
+
+/// The package directory as cargo gives it when running the tests (at run time: a test
+/// binary reused from a checkout elsewhere must not look there).
+pub fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use super::*;
 
 fn corpus() -> Vec<(String, Vec<u8>)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/sip-torture");
+    let dir = manifest_dir().join("../../../shared/conformance/sip-torture");
     let mut out = Vec::new();
     for sub in ["rfc4475", "rfc5118"] {
         let rd = std::fs::read_dir(dir.join(sub))
@@ -260,4 +260,12 @@ fn no_input_panics() {
         f.push(chunk);
         while let Ok(Some(_)) = f.next_event() {}
     }
+}
+
+/// The package directory as cargo gives it when running the tests (at run time: a test
+/// binary reused from a checkout elsewhere must not look there).
+fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }
