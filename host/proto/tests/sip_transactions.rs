@@ -6,7 +6,6 @@
 // The helpers below are test code too: a malformed fixture should fail loudly.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use voxgate_proto::sip::{
