@@ -24,7 +24,6 @@ mod support;
 use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -32,7 +31,7 @@ use serde_json::Value;
 
 use support::baresip::{
     Baresip, BaresipOptions, Events, Recordings, THRESHOLD, TempDir, Voxgate, Wav, all_of, count,
-    first, flite_speech, of_call, require_baresip, require_program, rms, run, show, str_field,
+    first, flite_speech, of_call, require_baresip, require_program, rms, show, str_field,
 };
 
 /// Caller phrases and the Flite voice that says each. Every word is in PocketSphinx's
