@@ -2,7 +2,7 @@
 //! parsed values, stream framing, and a deterministic no-panic sweep standing in
 //! for the fuzz target until it exists.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::*;
 
