@@ -11,7 +11,6 @@
 mod support;
 
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -20,7 +19,7 @@ use support::baresip::{
     Baresip, BaresipOptions, Events, TempDir, Voxgate, all_of, caller_script, of_call,
     require_baresip, require_program, show, str_field,
 };
-use support::erp::{Erp, demo_tenant_file};
+use support::erp::{Erp, office_tenant_file};
 
 const EMILY: &str = "+442079460123";
 
@@ -30,24 +29,6 @@ fn require_tools() {
     require_baresip();
     require_program("flite", "--version", "flite", "the callers' voices");
     require_program("sox", "--version", "sox", "telephone audio for the callers");
-}
-
-/// The demo tenant with the office agent on at any hour (the tests must not depend on
-/// when they run), pointed at `erp`.
-fn tenant_file(dir: &Path, erp: &Erp) -> PathBuf {
-    let path = demo_tenant_file(dir, &erp.addr);
-    let text = std::fs::read_to_string(&path)
-        .unwrap()
-        .replace("default = \"after-hours\"", "default = \"office\"")
-        .replace("holiday_agent = \"holiday\"\n", "");
-    let text = text
-        .split("[[schedule.holidays]]")
-        .next()
-        .unwrap()
-        .to_string()
-        + &text[text.find("[agents.office]").unwrap()..];
-    std::fs::write(&path, text).unwrap();
-    path
 }
 
 struct Setup {
@@ -61,7 +42,7 @@ fn setup(tag: &str) -> Setup {
     require_tools();
     let dir = TempDir::new(tag);
     let erp = Erp::start();
-    let tenant = tenant_file(&dir.path, &erp);
+    let tenant = office_tenant_file(&dir.path, &erp.addr);
     let config = dir.path.join("voxgate.toml");
     std::fs::write(
         &config,

@@ -172,5 +172,7 @@ async fn load_tenant(
             super::demo::demo_tenant(erp, args.plugins.clone())?
         }
     };
-    Ok(TenantRuntime::load(config, &runtime, speech, Some(args.data_dir.clone())).await?)
+    let tenant = TenantRuntime::load(config, &runtime, speech, Some(args.data_dir.clone())).await?;
+    tenant.recover().await;
+    Ok(tenant)
 }

@@ -114,6 +114,7 @@ pub(super) async fn run(args: RunArgs) -> anyhow::Result<()> {
         Some(args.data_dir.clone()),
     )
     .await?;
+    tenant.recover().await;
     let mut tenants = crate::tenant::Directory::default();
     tenants.insert(tenant.clone())?;
     let choice = tenant.agent_at(jiff::Timestamp::now());
@@ -131,7 +132,7 @@ pub(super) async fn run(args: RunArgs) -> anyhow::Result<()> {
     let server = crate::sip::ua::SipServer::start_with(
         sip,
         crate::sip::events::EventSink::none(),
-        tenants,
+        crate::tenant::watch::Tenants::new(tenants),
         speech,
     )
     .await?;

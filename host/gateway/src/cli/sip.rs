@@ -136,23 +136,24 @@ async fn serve(
         None => crate::sip::events::EventSink::none(),
     };
     let speech = crate::speech::Speech::new(None)?;
-    let mut tenants = crate::tenant::Directory::default();
+    let mut tenants = crate::tenant::watch::Tenants::default();
     if !tenant_files.is_empty() {
         let runtime = voxgate_runtime::Runtime::new(voxgate_runtime::RuntimeConfig {
             cache_dir: crate::paths::code_cache_dir(),
             ..voxgate_runtime::RuntimeConfig::default()
         })?;
-        for f in &tenant_files {
-            let config = crate::tenant::TenantConfig::load(f)?;
-            let tenant = crate::dialog::TenantRuntime::load(
-                config,
-                &runtime,
-                speech.clone(),
-                Some(data_dir.clone()),
-            )
-            .await?;
-            tenants.insert(tenant)?;
+        let loader = crate::tenant::watch::Loader {
+            files: tenant_files,
+            runtime,
+            speech: speech.clone(),
+            data_dir,
+        };
+        let directory = loader.load().await?;
+        for t in directory.all() {
+            t.recover().await;
         }
+        tenants = crate::tenant::watch::Tenants::new(directory);
+        crate::tenant::watch::spawn(tenants.clone(), loader);
     }
     let server = crate::sip::ua::SipServer::start_with(file.sip, sink, tenants, speech).await?;
     let mut listening = Vec::new();

@@ -53,9 +53,9 @@ impl std::fmt::Debug for TenantRuntime {
 }
 
 impl TenantRuntime {
-    /// Loads the tenant's plugins (each file once, bound as the config says), opens its
-    /// data directory (`<data_dir>/tenants/<id>/`: transaction journal, call records)
-    /// and finishes the changes a crash left open.
+    /// Loads the tenant's plugins (each file once, bound as the config says) and opens
+    /// its data directory (`<data_dir>/tenants/<id>/`: transaction journal, call
+    /// records). At start-up, [`TenantRuntime::recover`] follows.
     pub async fn load(
         config: TenantConfig,
         runtime: &Runtime,
@@ -116,13 +116,6 @@ impl TenantRuntime {
             ),
             None => None,
         };
-        if let Some(j) = &journal {
-            let session = plugins.session("recovery");
-            let finished = j.recover(&config.id, &session).await;
-            if finished > 0 {
-                tracing::info!(tenant = %config.id, "finished {finished} transaction(s) left open by a crash");
-            }
-        }
         Ok(Arc::new(TenantRuntime {
             config,
             tz,
@@ -133,6 +126,18 @@ impl TenantRuntime {
             catalog: tokio::sync::Mutex::new(None),
             known_words: Mutex::new(Default::default()),
         }))
+    }
+
+    /// Finishes the changes a crash left open. Only at start-up: later, open rows
+    /// belong to calls in progress.
+    pub async fn recover(&self) {
+        if let Some(j) = &self.journal {
+            let session = self.plugins.session("recovery");
+            let finished = j.recover(&self.config.id, &session).await;
+            if finished > 0 {
+                tracing::info!(tenant = %self.config.id, "finished {finished} transaction(s) left open by a crash");
+            }
+        }
     }
 
     /// The agent the schedule picks at `at`.

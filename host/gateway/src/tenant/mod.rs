@@ -7,6 +7,7 @@
 //! engines.
 
 pub mod schedule;
+pub mod watch;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -308,5 +309,9 @@ impl Directory {
 
     pub fn is_empty(&self) -> bool {
         self.by_id.is_empty()
+    }
+
+    pub fn all(&self) -> impl Iterator<Item = &Arc<crate::dialog::TenantRuntime>> {
+        self.by_id.values()
     }
 }

@@ -80,3 +80,21 @@ pub fn demo_tenant_file(dir: &Path, erp: &str) -> PathBuf {
     std::fs::write(&path, text).unwrap();
     path
 }
+
+/// The demo tenant with the office agent on at any hour (a test must not depend on when
+/// it runs), pointed at `erp`.
+pub fn office_tenant_file(dir: &Path, erp: &str) -> PathBuf {
+    let path = demo_tenant_file(dir, erp);
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("default = \"after-hours\"", "default = \"office\"")
+        .replace("holiday_agent = \"holiday\"\n", "");
+    let text = text
+        .split("[[schedule.holidays]]")
+        .next()
+        .unwrap()
+        .to_string()
+        + &text[text.find("[agents.office]").unwrap()..];
+    std::fs::write(&path, text).unwrap();
+    path
+}

@@ -36,7 +36,7 @@ impl Core {
             return;
         }
         let dialled = dialled_number(&invite);
-        let tenant = self.tenants.by_number(&dialled).cloned();
+        let tenant = self.tenants.current().by_number(&dialled).cloned();
         let route = match (self.config.route(&dialled), &tenant) {
             (Some(r), _) => r.clone(),
             (None, Some(_)) => Route::for_number(&dialled),

@@ -105,7 +105,13 @@ impl SipServer {
     pub async fn start(config: SipConfig, events: EventSink) -> Result<SipServer, StartError> {
         let speech =
             crate::speech::Speech::new(None).map_err(|e| StartError::Speech(e.to_string()))?;
-        SipServer::start_with(config, events, crate::tenant::Directory::default(), speech).await
+        SipServer::start_with(
+            config,
+            events,
+            crate::tenant::watch::Tenants::default(),
+            speech,
+        )
+        .await
     }
 
     /// Like [`SipServer::start`], with tenants answering their numbers (routes in the
@@ -113,7 +119,7 @@ impl SipServer {
     pub async fn start_with(
         config: SipConfig,
         events: EventSink,
-        tenants: crate::tenant::Directory,
+        tenants: crate::tenant::watch::Tenants,
         speech: crate::speech::Speech,
     ) -> Result<SipServer, StartError> {
         config.validate()?;
@@ -243,7 +249,7 @@ struct Core {
     by_dialog: HashMap<DialogId, CallKey>,
     by_client: HashMap<ClientTxnId, CallKey>,
     config: Arc<SipConfig>,
-    tenants: crate::tenant::Directory,
+    tenants: crate::tenant::watch::Tenants,
     speech: crate::speech::Speech,
     session_ids: u64,
     /// When the message being handled arrived.
