@@ -76,14 +76,36 @@ fn chat(tenant: &Path, dir: &Path, from: &str, at: &str, input: &[&str]) -> Chat
         .lines()
         .map(|l| l.strip_prefix("agent: ").unwrap_or(l).to_string())
         .collect();
-    let record = std::fs::read(&record)
+    let record: Value = std::fs::read(&record)
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
         .unwrap_or(Value::Null);
+    assert_complete(&record);
     Chat {
         lines,
         record,
         stderr,
+    }
+}
+
+/// Every journey's record has its turns, each plugin call with its version and
+/// duration, an outcome and a summary.
+fn assert_complete(r: &Value) {
+    let turns = r["turns"].as_array().map(Vec::len).unwrap_or(0);
+    assert!(turns > 0, "no turns in the record: {r:#}");
+    assert!(
+        !r["outcome"].as_str().unwrap_or_default().is_empty(),
+        "{r:#}"
+    );
+    assert!(
+        !r["summary"].as_str().unwrap_or_default().is_empty(),
+        "{r:#}"
+    );
+    let calls = r["plugin_calls"].as_array().expect("plugin calls");
+    assert!(!calls.is_empty(), "no plugin calls in the record: {r:#}");
+    for c in calls {
+        assert!(!c["version"].as_str().unwrap_or_default().is_empty(), "{c}");
+        assert!(c["duration_us"].as_u64().is_some_and(|d| d > 0), "{c}");
     }
 }
 
