@@ -3,10 +3,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+mod support;
 
+use std::path::Path;
+use std::process::{Command, Output};
+
+use support::erp::Erp;
 use voxgate_runtime::testing::plugin_path;
 
 fn voxgate(args: &[&str]) -> Output {
@@ -28,41 +30,6 @@ fn text(o: &Output) -> String {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     )
-}
-
-/// The demo ERP on a free port; killed when dropped.
-struct Erp {
-    child: Child,
-    addr: String,
-}
-
-impl Erp {
-    fn start() -> Erp {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_voxgate"))
-            .args(["demo-erp", "--listen", "127.0.0.1:0"])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start demo ERP");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read address");
-        let addr = line
-            .trim()
-            .strip_prefix("listening on http://")
-            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-            .to_string();
-        Erp { child, addr }
-    }
-}
-
-impl Drop for Erp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn path(p: &Path) -> &str {
