@@ -21,7 +21,7 @@ use tokio::net::UdpSocket;
 use voxgate_proto::codec::g711::{decode_ulaw, encode_ulaw};
 use voxgate_proto::rtp::{RtpPacket, RtpSender};
 use voxgate_proto::sdp::SessionDescription;
-use voxgate_proto::sip::{Message, parse_datagram};
+use voxgate_proto::sip::{Message, Method, Request, Uri, parse_datagram};
 use voxgate_speech::flite::FliteSynthesizer;
 use voxgate_speech::synth::{Synthesizer, Voice};
 
@@ -176,22 +176,25 @@ async fn call(target: SocketAddr, voices: &[Vec<i16>], turns: usize) -> anyhow::
          m=audio {rtp_port} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n\
          a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\na=ptime:20\r\na=sendrecv\r\n"
     );
-    let request = |method: &str, cseq: u32, branch: &str, to_tag: &str, body: &str| {
-        let ctype = if body.is_empty() {
-            ""
-        } else {
-            "Content-Type: application/sdp\r\n"
-        };
-        format!(
-            "{method} sip:500@{target} SIP/2.0\r\n\
-             Via: SIP/2.0/UDP 127.0.0.1:{sip_port};branch=z9hG4bK{branch};rport\r\n\
-             Max-Forwards: 70\r\nFrom: <sip:bench@127.0.0.1>;tag=bench\r\n\
-             To: <sip:500@127.0.0.1>{to_tag}\r\nCall-ID: {call_id}\r\nCSeq: {cseq} {method}\r\n\
-             Contact: <sip:bench@127.0.0.1:{sip_port}>\r\n{ctype}Content-Length: {}\r\n\r\n{body}",
-            body.len()
-        )
+    let uri = Uri::parse(&format!("sip:500@{target}"))?;
+    let request = |method: Method, cseq: u32, branch: &str, to_tag: &str, sdp: Option<&str>| {
+        let mut b = Request::builder(method.clone(), uri.clone())
+            .header(
+                "Via",
+                format!("SIP/2.0/UDP 127.0.0.1:{sip_port};branch=z9hG4bK{branch};rport"),
+            )
+            .max_forwards(70)
+            .header("From", "<sip:bench@127.0.0.1>;tag=bench")
+            .header("To", format!("<sip:500@127.0.0.1>{to_tag}"))
+            .call_id(call_id.clone())
+            .header("CSeq", format!("{cseq} {method}"))
+            .header("Contact", format!("<sip:bench@127.0.0.1:{sip_port}>"));
+        if let Some(sdp) = sdp {
+            b = b.body("application/sdp", sdp.to_string());
+        }
+        b.build().to_bytes()
     };
-    sip.send_to(request("INVITE", 1, "inv1", "", &sdp).as_bytes(), target)
+    sip.send_to(&request(Method::Invite, 1, "inv1", "", Some(&sdp)), target)
         .await?;
     let mut buf = vec![0u8; 4096];
     let (to_tag, media) = loop {
@@ -217,7 +220,7 @@ async fn call(target: SocketAddr, voices: &[Vec<i16>], turns: usize) -> anyhow::
             code => bail!("the INVITE got {code}"),
         }
     };
-    sip.send_to(request("ACK", 1, "ack1", &to_tag, "").as_bytes(), target)
+    sip.send_to(&request(Method::Ack, 1, "ack1", &to_tag, None), target)
         .await?;
 
     let mut sender = RtpSender::new(0x5EED, 1, 0);
@@ -309,7 +312,7 @@ async fn call(target: SocketAddr, voices: &[Vec<i16>], turns: usize) -> anyhow::
             }
         }
     }
-    sip.send_to(request("BYE", 2, "bye1", &to_tag, "").as_bytes(), target)
+    sip.send_to(&request(Method::Bye, 2, "bye1", &to_tag, None), target)
         .await?;
     Ok(latencies)
 }

@@ -91,22 +91,18 @@ impl std::fmt::Debug for AgentConversation {
     }
 }
 
-/// Runs one plugin function, retrying read-only ones once on `unavailable`, and notes
-/// it in the call record.
+/// Runs one plugin function, once more on `unavailable` when `retry` (read-only calls,
+/// and `commit`, which is idempotent), and notes it in the call record.
 macro_rules! plugin {
-    ($self:ident, $function:literal, $args:expr, read_only: $ro:expr, |$s:ident, $c:ident| $call:expr) => {{
+    ($self:ident, $function:literal, $args:expr, retry: $retry:expr, |$s:ident, $c:ident| $call:expr) => {{
         let args: String = $args;
         let $s = &$self.session;
         let $c = &$self.ctx;
         let mut result = $call.await;
-        if $ro && matches!(&result, Err(CallError::Plugin(PluginError::Unavailable(_)))) {
+        if $retry && matches!(&result, Err(CallError::Plugin(PluginError::Unavailable(_)))) {
             result = $call.await;
         }
-        let shown = match &result {
-            Ok(v) => Ok(format!("{v:?}")),
-            Err(e) => Err(e),
-        };
-        $self.note_call($function, args, shown);
+        $self.note_call($function, args, &result);
         result
     }};
 }
@@ -181,15 +177,15 @@ impl AgentConversation {
         }
     }
 
-    /// The record so far (complete after [`Conversation::end`]).
-    pub fn record(&self) -> &CallRecord {
-        &self.record
-    }
-
-    fn note_call(&mut self, function: &str, arguments: String, result: Result<String, &CallError>) {
+    fn note_call<T: std::fmt::Debug>(
+        &mut self,
+        function: &str,
+        arguments: String,
+        result: &Result<T, CallError>,
+    ) {
         let report = self.session.reports().pop();
         let (outcome, result) = match result {
-            Ok(v) => ("ok".to_string(), v),
+            Ok(v) => ("ok".to_string(), format!("{v:?}")),
             Err(e) => (e.kind().to_string(), e.to_string()),
         };
         self.record.plugin_calls.push(PluginCall {
@@ -361,7 +357,7 @@ impl AgentConversation {
         );
         if !self.ctx.caller.is_empty() {
             let phone = self.ctx.caller.clone();
-            match plugin!(self, "contacts.lookup-by-phone", phone.clone(), read_only: true,
+            match plugin!(self, "contacts.lookup-by-phone", phone.clone(), retry: true,
                 |s, c| s.lookup_contact(c, &phone))
             {
                 Ok(contact) => {
@@ -610,7 +606,7 @@ impl AgentConversation {
 
     async fn last_order_id(&mut self) -> Option<String> {
         let id = self.contact_id()?;
-        let orders = plugin!(self, "orders.list-recent", format!("{id}, 1"), read_only: true,
+        let orders = plugin!(self, "orders.list-recent", format!("{id}, 1"), retry: true,
             |s, c| s.recent_orders(c, &id, 1))
         .ok()?;
         orders.first().map(|o| o.id.clone())
@@ -620,7 +616,7 @@ impl AgentConversation {
         let Some(id) = self.contact_id() else {
             return self.system_error();
         };
-        let orders = match plugin!(self, "orders.list-recent", format!("{id}, 5"), read_only: true,
+        let orders = match plugin!(self, "orders.list-recent", format!("{id}, 5"), retry: true,
             |s, c| s.recent_orders(c, &id, 5))
         {
             Ok(o) => o,
@@ -647,16 +643,17 @@ impl AgentConversation {
             ],
         );
         let order_id = order.id.clone();
-        match plugin!(self, "delivery.eta", order_id.clone(), read_only: true,
+        match plugin!(self, "delivery.eta", order_id.clone(), retry: true,
             |s, c| s.delivery_eta(c, &order_id))
         {
             Ok(d) => {
                 let carrier = d.carrier.clone().unwrap_or_else(|| "the carrier".into());
-                let more = match speak::delivery_known(d.status) {
-                    "delivered" => self.text("delivery-delivered", &[]),
-                    "not-shipped" => self.text("delivery-not-shipped", &[]),
-                    "exception" => self.text("delivery-exception", &[("carrier", &carrier)]),
-                    _ => match speak::eta(
+                use voxgate_runtime::delivery::DeliveryStatus as D;
+                let more = match d.status {
+                    D::Delivered => self.text("delivery-delivered", &[]),
+                    D::NotShipped => self.text("delivery-not-shipped", &[]),
+                    D::Exception => self.text("delivery-exception", &[("carrier", &carrier)]),
+                    D::InTransit | D::OutForDelivery => match speak::eta(
                         d.eta_earliest.as_deref(),
                         d.eta_latest.as_deref(),
                         self.now,
@@ -717,15 +714,8 @@ impl AgentConversation {
         let mut ctx = self.ctx.clone();
         ctx.idempotency_key = Some(key);
         let args = format!("{op:?}");
-        let result = {
-            let r = self.session.prepare(&ctx, &op).await;
-            let shown = match &r {
-                Ok(v) => Ok(format!("{v:?}")),
-                Err(e) => Err(e),
-            };
-            self.note_call("transactions.prepare", args, shown);
-            r
-        };
+        let result = self.session.prepare(&ctx, &op).await;
+        self.note_call("transactions.prepare", args, &result);
         match result {
             Ok(prepared) => {
                 if let (Some(j), Some(l)) = (&self.tenant.journal, &logged) {
@@ -849,16 +839,9 @@ impl AgentConversation {
         }
         super::journal::pause_point("after-confirm").await;
         let id = p.prepared.transaction_id.clone();
-        let committed = plugin!(self, "transactions.commit", id.clone(), read_only: false,
-            |s, c| s.commit(c, &id));
         // Commit is idempotent: one retry covers a plugin that was briefly unavailable.
-        let committed = match committed {
-            Err(CallError::Plugin(PluginError::Unavailable(_))) => {
-                plugin!(self, "transactions.commit", id.clone(), read_only: false,
-                    |s, c| s.commit(c, &id))
-            }
-            other => other,
-        };
+        let committed = plugin!(self, "transactions.commit", id.clone(), retry: true,
+            |s, c| s.commit(c, &id));
         match committed {
             Ok(c) => {
                 if let (Some(j), Some(l)) = (&self.tenant.journal, &p.logged) {
@@ -901,7 +884,7 @@ impl AgentConversation {
             return;
         };
         let id = p.prepared.transaction_id.clone();
-        let result = plugin!(self, "transactions.abort", format!("{id} ({why})"), read_only: false,
+        let result = plugin!(self, "transactions.abort", format!("{id} ({why})"), retry: false,
             |s, c| s.abort(c, &id));
         if let (Some(j), Some(l), true) = (&self.tenant.journal, &p.logged, result.is_ok()) {
             j.aborted(l.id, why).await;
@@ -922,7 +905,7 @@ impl AgentConversation {
             return self.answered(t);
         };
         let name = p.name.clone();
-        let found = match plugin!(self, "products.search", format!("{name}, 1"), read_only: true,
+        let found = match plugin!(self, "products.search", format!("{name}, 1"), retry: true,
             |s, c| s.search_products(c, &name, 5))
         {
             Ok(list) => list.into_iter().find(|x| x.sku == p.sku),
@@ -949,7 +932,7 @@ impl AgentConversation {
 
     async fn frequent(&mut self) -> Reply {
         let id = self.contact_id().unwrap_or_default();
-        match plugin!(self, "products.frequent", format!("{id}, 3"), read_only: true,
+        match plugin!(self, "products.frequent", format!("{id}, 3"), retry: true,
             |s, c| s.frequent_items(c, &id, 3))
         {
             Ok(items) if !items.is_empty() => {
@@ -971,7 +954,7 @@ impl AgentConversation {
 
     async fn recommend(&mut self) -> Reply {
         let id = self.contact_id().unwrap_or_default();
-        match plugin!(self, "products.recommend", format!("{id}, 3"), read_only: true,
+        match plugin!(self, "products.recommend", format!("{id}, 3"), retry: true,
             |s, c| s.recommendations(c, &id, 3))
         {
             Ok(items) if !items.is_empty() => {
@@ -992,7 +975,7 @@ impl AgentConversation {
 
     async fn promotions(&mut self) -> Reply {
         let id = self.contact_id();
-        match plugin!(self, "products.promotions", format!("{id:?}"), read_only: true,
+        match plugin!(self, "products.promotions", format!("{id:?}"), retry: true,
             |s, c| s.promotions(c, id.as_deref()))
         {
             Ok(list) if !list.is_empty() => {
@@ -1010,7 +993,7 @@ impl AgentConversation {
 
     async fn complaint_status(&mut self) -> Reply {
         let id = self.contact_id().unwrap_or_default();
-        match plugin!(self, "complaints.list-open", id.clone(), read_only: true,
+        match plugin!(self, "complaints.list-open", id.clone(), retry: true,
             |s, c| s.open_complaints(c, &id))
         {
             Ok(list) => match list.first() {
@@ -1042,7 +1025,7 @@ impl AgentConversation {
 
     async fn faq(&mut self, question: &str) -> Reply {
         let q = question.to_string();
-        match plugin!(self, "knowledge.answer", q.clone(), read_only: true,
+        match plugin!(self, "knowledge.answer", q.clone(), retry: true,
             |s, c| s.answer(c, &q))
         {
             Ok(a) if a.confidence >= FAQ_MIN_CONFIDENCE => self.answered(a.text),
@@ -1078,7 +1061,7 @@ impl AgentConversation {
                 escalation::Priority::Normal
             },
         };
-        match plugin!(self, "escalation.open-ticket", format!("{request:?}"), read_only: false,
+        match plugin!(self, "escalation.open-ticket", format!("{request:?}"), retry: false,
             |s, c| s.open_ticket(c, &request))
         {
             Ok(t) => {

@@ -232,10 +232,6 @@ impl TurnGrammar {
         Some((m.clone(), best.similarity))
     }
 
-    pub fn len(&self) -> usize {
-        self.phrases.len()
-    }
-
     pub fn is_empty(&self) -> bool {
         self.phrases.is_empty()
     }
@@ -424,7 +420,7 @@ fn expand(g: &mut TurnGrammar, intent: Intent, template: &str, products: &[(usiz
 }
 
 /// Puts the last word in the plural the simple English way.
-fn pluralize(text: &str) -> String {
+pub fn pluralize(text: &str) -> String {
     let Some((head, last)) = text.rsplit_once(' ') else {
         return text.to_string();
     };

@@ -175,8 +175,9 @@ impl TenantRuntime {
                 let words: HashSet<String> = spoken
                     .iter()
                     .flat_map(|p| p.spoken.iter())
+                    // The grammar also has each name in the plural.
                     .flat_map(|n| {
-                        let plural = n.clone() + "s";
+                        let plural = intents::pluralize(n);
                         n.split_whitespace()
                             .chain(plural.split_whitespace().last())
                             .map(str::to_string)

@@ -1,7 +1,7 @@
 //! Turning plugin data into words a caller hears: prices, dates in the tenant's time
 //! zone, lists, statuses.
 
-use voxgate_runtime::{Money, complaints, delivery, orders};
+use voxgate_runtime::{Money, complaints, orders};
 
 /// "29 euros 99", "1 pound", "15 dollars 50": minor units as two decimals, which every
 /// currency the demo tenants use has.
@@ -113,17 +113,6 @@ pub fn in_flight(s: orders::OrderStatus) -> bool {
         s,
         S::Pending | S::Confirmed | S::Processing | S::Shipped | S::OutForDelivery
     )
-}
-
-pub fn delivery_known(s: delivery::DeliveryStatus) -> &'static str {
-    use delivery::DeliveryStatus as S;
-    match s {
-        S::NotShipped => "not-shipped",
-        S::InTransit => "in-transit",
-        S::OutForDelivery => "out-for-delivery",
-        S::Delivered => "delivered",
-        S::Exception => "exception",
-    }
 }
 
 #[cfg(test)]

@@ -25,7 +25,7 @@ use voxgate_proto::rtp::{PacketKind, RtpPacket, classify};
 use voxgate_proto::sdp::{Direction, Negotiated};
 
 use super::listen::{Heard, KeyOutcome, Listener, Turn};
-use crate::conversation::{Conversation, Inputs, Next, Reply, TurnInput};
+use crate::conversation::{Conversation, Inputs, Next, TurnInput};
 use crate::sip::call::CallKey;
 use crate::sip::events::{CallEvent, DtmfSource, EventSink, RtpSummary};
 use crate::sip::ua::{AfterPlay, CoreCommand};
@@ -41,6 +41,7 @@ const RTCP_INTERVAL: Duration = Duration::from_secs(5);
 const PROMPT_DRAIN: Duration = Duration::from_millis(300);
 
 /// Everything a call's media task needs.
+#[derive(Debug)]
 pub struct MediaParams {
     pub key: CallKey,
     pub rtp: UdpSocket,
@@ -48,20 +49,9 @@ pub struct MediaParams {
     pub negotiated: Negotiated,
     pub record: Option<PathBuf>,
     pub rtp_timeout: Duration,
-    /// What voxgate says and listens for; it starts preparing the greeting at once.
-    pub conversation: Box<dyn Conversation>,
     pub speech: crate::speech::Speech,
     pub events: EventSink,
     pub core: mpsc::Sender<CoreCommand>,
-}
-
-impl std::fmt::Debug for MediaParams {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MediaParams")
-            .field("key", &self.key)
-            .field("negotiated", &self.negotiated)
-            .finish_non_exhaustive()
-    }
 }
 
 /// Audio to play and what follows it, from the call's conversation.
@@ -115,11 +105,10 @@ impl MediaHandle {
     }
 }
 
-/// Starts a call's media task and its conversation, which prepares the greeting while
-/// the phone rings.
-pub fn spawn_media(mut params: MediaParams) -> MediaHandle {
+/// Starts a call's media task and its conversation (what voxgate says and listens
+/// for), which prepares the greeting while the phone rings.
+pub fn spawn_media(params: MediaParams, conversation: Box<dyn Conversation>) -> MediaHandle {
     let (tx, rx) = mpsc::unbounded_channel();
-    let conversation = std::mem::replace(&mut params.conversation, Box::new(Silent));
     let inputs = crate::conversation::spawn(
         params.key.0.clone(),
         conversation,
@@ -129,24 +118,6 @@ pub fn spawn_media(mut params: MediaParams) -> MediaHandle {
     );
     tokio::spawn(run(params, inputs, rx));
     MediaHandle { tx }
-}
-
-/// Stands in for the conversation moved out of [`MediaParams`].
-struct Silent;
-
-impl Conversation for Silent {
-    fn begin(&mut self) -> crate::conversation::BoxFuture<'_, Reply> {
-        Box::pin(async {
-            Reply {
-                say: None,
-                next: Next::Wait,
-            }
-        })
-    }
-
-    fn respond(&mut self, _: TurnInput) -> crate::conversation::BoxFuture<'_, Reply> {
-        self.begin()
-    }
 }
 
 /// The negotiated session as the task uses it.

@@ -303,14 +303,6 @@ impl Directory {
             .get(&crate::sip::config::normalize_number(dialled))
     }
 
-    pub fn by_id(&self, id: &str) -> Option<&Arc<crate::dialog::TenantRuntime>> {
-        self.by_id.get(id)
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.by_id.is_empty()
-    }
-
     pub fn all(&self) -> impl Iterator<Item = &Arc<crate::dialog::TenantRuntime>> {
         self.by_id.values()
     }

@@ -12,6 +12,7 @@ use voxgate_proto::sip::{Dialog, Peer, Request, Response, ServerTxnId, StatusCod
 use super::{
     ALLOW, Core, CoreCommand, call_key, caller_number, dialled_number, file_safe, sanitize, status,
 };
+use crate::conversation::Conversation;
 use crate::dialog::engine::AgentConversation;
 use crate::media::call::{MediaCommand, MediaParams, spawn_media};
 use crate::sip::call::{Call, CallKey, CallState};
@@ -36,14 +37,16 @@ impl Core {
             return;
         }
         let dialled = dialled_number(&invite);
-        let tenant = self.tenants.current().by_number(&dialled).cloned();
-        let route = match (self.config.route(&dialled), &tenant) {
-            (Some(r), _) => r.clone(),
-            (None, Some(_)) => Route::for_number(&dialled),
-            (None, None) => {
-                self.reply(txn, &invite, StatusCode::NOT_FOUND, &[]);
-                return;
-            }
+        // A route in the SIP config wins over a tenant's number.
+        let (route, agent) = match self.config.route(&dialled) {
+            Some(r) => (r.clone(), None),
+            None => match self.tenants.current().by_number(&dialled) {
+                Some(t) => (Route::for_number(&dialled), Some(t.clone())),
+                None => {
+                    self.reply(txn, &invite, StatusCode::NOT_FOUND, &[]);
+                    return;
+                }
+            },
         };
         if invite.body.is_empty() {
             // Offerless INVITEs (offer in the 200, answer in the ACK) are not served yet.
@@ -109,34 +112,37 @@ impl Core {
             .local_addr(from.transport.clone())
             .unwrap_or_else(|| SocketAddr::new(self.public_ip, 5060));
         let codec = format!("{:?}", negotiated.codec);
-        let media = spawn_media(MediaParams {
-            key: key.clone(),
-            rtp,
-            rtcp,
-            negotiated,
-            record: self
-                .config
-                .record_dir
-                .as_ref()
-                .map(|d| d.join(format!("{}.wav", file_safe(&key.0)))),
-            rtp_timeout: self.config.rtp_timeout(),
-            conversation: match (&tenant, self.config.route(&dialled)) {
-                (Some(t), None) => Box::new(AgentConversation::new(
-                    t.clone(),
-                    &key.0,
-                    &caller_number(&invite),
-                    &dialled,
-                    jiff::Timestamp::now(),
-                )),
-                _ => Box::new(RouteScript::new(
-                    route.clone(),
-                    self.prompts.get(&route.number).cloned(),
-                )),
+        let conversation: Box<dyn Conversation> = match agent {
+            Some(t) => Box::new(AgentConversation::new(
+                t,
+                &key.0,
+                &caller_number(&invite),
+                &dialled,
+                jiff::Timestamp::now(),
+            )),
+            None => Box::new(RouteScript::new(
+                route.clone(),
+                self.prompts.get(&route.number).cloned(),
+            )),
+        };
+        let media = spawn_media(
+            MediaParams {
+                key: key.clone(),
+                rtp,
+                rtcp,
+                negotiated,
+                record: self
+                    .config
+                    .record_dir
+                    .as_ref()
+                    .map(|d| d.join(format!("{}.wav", file_safe(&key.0)))),
+                rtp_timeout: self.config.rtp_timeout(),
+                speech: self.speech.clone(),
+                events: self.events.clone(),
+                core: self.commands.clone(),
             },
-            speech: self.speech.clone(),
-            events: self.events.clone(),
-            core: self.commands.clone(),
-        });
+            conversation,
+        );
         let from_uri = invite
             .headers
             .from_address()
