@@ -1,6 +1,11 @@
 //! voxgate's durable store, on SQLite.
 //!
-//! Today it holds one table, the transaction log ([`TxLog`]): every change a caller makes
+//! Three parts, each behind what the gateway needs of it so that a PostgreSQL store can
+//! stand in: the control plane ([`ControlStore`]: tenants, tokens, audit), each tenant's
+//! own data in its own file ([`TenantStore`]: calls, plugin versions, activations,
+//! credits), and in that same file the transaction log ([`TxLog`]).
+//!
+//! The transaction log: every change a caller makes
 //! by phone goes through the plugin's two-phase `transactions` interface (prepare, read
 //! back, commit or abort), and the log is what lets voxgate, after a crash, abort what the
 //! caller never confirmed and commit — exactly once — what they did.
@@ -14,12 +19,19 @@
 //! at. Tables added later (call records, transcripts, audit) append migrations to the
 //! same ordered list, see [`SCHEMA_VERSION`].
 
+mod control;
 mod schema;
+mod tenant;
 mod txlog;
 
 use std::path::PathBuf;
 
+pub use control::{AuditEntry, ControlStore, SqliteControlStore, TenantRow, TokenRow};
 pub use schema::SCHEMA_VERSION;
+pub use tenant::{
+    Activation, Bindings, CallEnd, CallFilter, CallOutcome, CallRow, CreditEntry, Expired, NewCall,
+    PluginRow, SqliteTenantStore, TenantStore,
+};
 pub use txlog::{
     BeginError, Intent, Money, OpenState, Outcome, Pending, Prepared, ReadError, Recovery, State,
     Transaction, TransitionError, TxId, TxLog,
@@ -43,6 +55,19 @@ impl DbError {
             Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
         )
     }
+}
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Invalid(String),
 }
 
 /// Why a store file could not be opened.

@@ -1,5 +1,11 @@
-//! The store's schema as an ordered list of migrations, and the code that brings a file up
-//! to date.
+//! The stores' schemas as ordered lists of migrations, and the code that opens a file and
+//! brings it up to date.
+//!
+//! Two kinds of file: a tenant's own ([`TENANT`]: its transaction log, calls, plugin
+//! versions, credits), one per tenant so that a company's data can sit on its own volume
+//! and be backed up, exported or deleted on its own; and the control plane's ([`CONTROL`]:
+//! tenants, tokens, the audit log). Each kind has its own application id, so one kind
+//! is never migrated as the other.
 //!
 //! The version lives in the file (`PRAGMA user_version`, not SQLite's own
 //! `schema_version`, which SQLite bumps itself on every schema change). Migration `i`
@@ -8,14 +14,38 @@
 //! migration.
 
 use std::path::Path;
+use std::time::Duration;
 
 use rusqlite::{Connection, TransactionBehavior};
 
 use crate::{DbError, OpenError};
 
-/// Marks a file as a voxgate store ("voxg"), so that pointing voxgate at some other
-/// application's SQLite file fails instead of adding tables to it.
-const APPLICATION_ID: i32 = 0x766f_7867;
+/// How long a statement waits for another connection's lock before giving up. Writes are
+/// single small rows, so a wait this long means something is wrong; shorter would turn a
+/// checkpoint or a concurrent migration into a lost confirmation.
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// One kind of store file: how it is marked and how it is built.
+#[derive(Debug)]
+pub(crate) struct Schema {
+    /// Marks the file as this kind of voxgate store, so that pointing voxgate at some
+    /// other application's SQLite file (or the other kind) fails instead of adding tables
+    /// to it.
+    pub application_id: i32,
+    pub migrations: &'static [&'static str],
+}
+
+/// A tenant's file ("voxg").
+pub(crate) const TENANT: Schema = Schema {
+    application_id: 0x766f_7867,
+    migrations: &[V1_TX_LOG, V2_TENANT_DATA],
+};
+
+/// The control plane's file ("voxc").
+pub(crate) const CONTROL: Schema = Schema {
+    application_id: 0x766f_7863,
+    migrations: &[C1_CONTROL],
+};
 
 /// Version 1: the transaction log.
 ///
@@ -70,24 +100,156 @@ CREATE INDEX tx_log_open ON tx_log (id) WHERE state IN ('preparing', 'prepared',
 CREATE INDEX tx_log_ended ON tx_log (ended_at) WHERE ended_at IS NOT NULL;
 ";
 
-const MIGRATIONS: &[&str] = &[V1_TX_LOG];
+/// Version 2: the rest of a tenant's data.
+///
+/// `calls` is one row per call, written as its events arrive (started, record, ended) in
+/// whatever order; the columns the API filters on are copied out of the record.
+/// Plugin versions are immutable and named by the SHA-256 of their bytes; activations
+/// are an append-only history whose last row is what serves, so a restart (or another
+/// node) rebuilds the active set, the canary and what a rollback returns to.
+const V2_TENANT_DATA: &str = "
+CREATE TABLE calls (
+    call_id         TEXT    PRIMARY KEY,
+    caller          TEXT    NOT NULL DEFAULT '',
+    called          TEXT    NOT NULL DEFAULT '',
+    started_at      INTEGER NOT NULL,
+    ended_at        INTEGER,
+    duration_ms     INTEGER,
+    outcome         TEXT    NOT NULL DEFAULT '',
+    agent           TEXT    NOT NULL DEFAULT '',
+    summary         TEXT    NOT NULL DEFAULT '',
+    end_reason      TEXT,
+    -- JSON: the dialog's record, the RTP statistics, the plugin versions the call used.
+    record          TEXT    CHECK (record IS NULL OR json_valid(record)),
+    rtp             TEXT    CHECK (rtp IS NULL OR json_valid(rtp)),
+    plugin_versions TEXT    NOT NULL DEFAULT '[]' CHECK (json_valid(plugin_versions)),
+    -- The encrypted recording's file name, relative to the tenant's recordings folder.
+    recording       TEXT,
+    -- Set when retention removed the transcript and the recording.
+    expired_at      INTEGER
+);
+CREATE INDEX calls_started ON calls (started_at);
 
-/// The schema version this build writes and understands: a freshly opened file has it.
-pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+CREATE TABLE plugin_versions (
+    id           TEXT    PRIMARY KEY,
+    name         TEXT    NOT NULL,
+    size         INTEGER NOT NULL,
+    wit_version  TEXT    NOT NULL,
+    interfaces   TEXT    NOT NULL CHECK (json_valid(interfaces)),
+    uploaded_at  INTEGER NOT NULL,
+    uploaded_by  TEXT    NOT NULL,
+    bytes        BLOB    NOT NULL
+);
+
+CREATE TABLE plugin_activations (
+    seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+    at        INTEGER NOT NULL,
+    actor     TEXT    NOT NULL,
+    action    TEXT    NOT NULL CHECK (action IN ('activate', 'rollback', 'canary', 'canary-stop')),
+    -- What the action named (the version activated or put on canary), if anything.
+    version   TEXT    REFERENCES plugin_versions (id),
+    -- The whole state after the action: interface -> version id, and the canary.
+    bindings  TEXT    NOT NULL CHECK (json_valid(bindings)),
+    canary_version TEXT REFERENCES plugin_versions (id),
+    canary_percent INTEGER CHECK (canary_percent IS NULL OR canary_percent BETWEEN 1 AND 99)
+);
+
+CREATE TABLE credits (
+    seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+    at      INTEGER NOT NULL,
+    actor   TEXT    NOT NULL,
+    amount  INTEGER NOT NULL,
+    balance INTEGER NOT NULL CHECK (balance >= 0),
+    note    TEXT    NOT NULL DEFAULT ''
+);
+";
+
+/// Control version 1: tenants (their config as JSON, their recording key), API tokens
+/// (only a hash of each), and the audit log.
+const C1_CONTROL: &str = "
+PRAGMA application_id = 1987016803;
+
+CREATE TABLE tenants (
+    id            TEXT    PRIMARY KEY,
+    config        TEXT    NOT NULL CHECK (json_valid(config)),
+    recording_key BLOB    NOT NULL CHECK (length(recording_key) = 32),
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL
+);
+
+CREATE TABLE tokens (
+    id          TEXT    PRIMARY KEY,
+    name        TEXT    NOT NULL,
+    -- NULL: an operator token (every tenant).
+    tenant      TEXT,
+    hash        BLOB    NOT NULL UNIQUE,
+    created_at  INTEGER NOT NULL,
+    created_by  TEXT    NOT NULL,
+    revoked_at  INTEGER
+);
+
+CREATE TABLE audit (
+    seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+    at      INTEGER NOT NULL,
+    actor   TEXT    NOT NULL,
+    tenant  TEXT,
+    action  TEXT    NOT NULL,
+    target  TEXT    NOT NULL DEFAULT '',
+    detail  TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX audit_tenant ON audit (tenant, seq);
+";
+
+/// The schema version of a tenant's file this build writes and understands: a freshly
+/// opened file has it.
+pub const SCHEMA_VERSION: u32 = TENANT.migrations.len() as u32;
+
+/// Opens (creating if needed) a store file of `schema`'s kind in WAL mode with durable
+/// commits, and migrates it.
+pub(crate) fn open(path: &Path, schema: &Schema) -> Result<Connection, OpenError> {
+    let db = |source: rusqlite::Error| OpenError::Db {
+        path: path.to_owned(),
+        source: DbError(source),
+    };
+    let mut conn = Connection::open(path).map_err(db)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(db)?;
+    check(&conn, path, schema)?;
+    // WAL: the dashboard and the admin API read while calls write, and a reader never
+    // blocks a caller's confirmation (nor the other way round). The mode is stored in
+    // the file, so every connection to it gets it.
+    let mode: String = conn
+        .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+        .map_err(db)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(OpenError::NoWal {
+            path: path.to_owned(),
+            mode,
+        });
+    }
+    // FULL, not WAL's usual NORMAL: NORMAL survives a crash of voxgate but may lose the
+    // last commits to a power cut, and a caller who heard "your order is confirmed" must
+    // not lose it to one, nor an operator a finished call's record. FULL fsyncs the WAL
+    // on every commit.
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(db)?;
+    conn.pragma_update(None, "foreign_keys", "ON").map_err(db)?;
+    migrate(&mut conn, path, schema)?;
+    Ok(conn)
+}
 
 /// Refuses a file this build cannot read, before anything writes to it (even the switch
 /// to WAL), so that a newer voxgate's file is left exactly as it was.
-pub(crate) fn check(conn: &Connection, path: &Path) -> Result<(), OpenError> {
+fn check(conn: &Connection, path: &Path, schema: &Schema) -> Result<(), OpenError> {
     let (version, application_id) = header(conn).map_err(|source| OpenError::Db {
         path: path.to_owned(),
         source,
     })?;
-    refuse_unknown(path, version, application_id)
+    refuse_unknown(path, version, application_id, schema)
 }
 
 /// Applies the migrations the file lacks, all in one transaction: a crash half-way leaves
 /// the file at its old version, never between two.
-pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), OpenError> {
+fn migrate(conn: &mut Connection, path: &Path, schema: &Schema) -> Result<(), OpenError> {
     let db = |source: rusqlite::Error| OpenError::Db {
         path: path.to_owned(),
         source: DbError(source),
@@ -101,15 +263,16 @@ pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), OpenErro
         path: path.to_owned(),
         source,
     })?;
-    refuse_unknown(path, version, application_id)?;
-    let done = usize::try_from(version).unwrap_or(MIGRATIONS.len());
-    if done == MIGRATIONS.len() {
+    refuse_unknown(path, version, application_id, schema)?;
+    let all = schema.migrations.len();
+    let done = usize::try_from(version).unwrap_or(all);
+    if done == all {
         return Ok(());
     }
-    for migration in MIGRATIONS.iter().skip(done) {
+    for migration in schema.migrations.iter().skip(done) {
         tx.execute_batch(migration).map_err(db)?;
     }
-    tx.pragma_update(None, "user_version", SCHEMA_VERSION)
+    tx.pragma_update(None, "user_version", i64::try_from(all).unwrap_or(i64::MAX))
         .map_err(db)?;
     tx.commit().map_err(db)
 }
@@ -120,19 +283,25 @@ fn header(conn: &Connection) -> Result<(i64, i32), DbError> {
     Ok((version, application_id))
 }
 
-fn refuse_unknown(path: &Path, version: i64, application_id: i32) -> Result<(), OpenError> {
+fn refuse_unknown(
+    path: &Path,
+    version: i64,
+    application_id: i32,
+    schema: &Schema,
+) -> Result<(), OpenError> {
     // 0 is a file no migration has touched yet (new, or empty).
-    if application_id != 0 && application_id != APPLICATION_ID {
+    if application_id != 0 && application_id != schema.application_id {
         return Err(OpenError::ForeignFile {
             path: path.to_owned(),
             found: application_id,
         });
     }
-    if version < 0 || version > i64::from(SCHEMA_VERSION) {
+    let supported = u32::try_from(schema.migrations.len()).unwrap_or(u32::MAX);
+    if version < 0 || version > i64::from(supported) {
         return Err(OpenError::UnsupportedSchema {
             path: path.to_owned(),
             found: version,
-            supported: SCHEMA_VERSION,
+            supported,
         });
     }
     Ok(())
@@ -145,6 +314,9 @@ mod tests {
     #[test]
     fn application_id_in_migration_matches_constant() {
         // The pragma cannot take a bound parameter, so the number is spelled out in SQL.
-        assert!(V1_TX_LOG.contains(&format!("application_id = {APPLICATION_ID};")));
+        for schema in [TENANT, CONTROL] {
+            let id = schema.application_id;
+            assert!(schema.migrations[0].contains(&format!("application_id = {id};")));
+        }
     }
 }

@@ -34,11 +34,6 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior};
 
 use crate::{DbError, OpenError, schema};
 
-/// How long a statement waits for another connection's lock before giving up. Writes are
-/// single small rows, so a wait this long means something is wrong; shorter would turn a
-/// checkpoint or a concurrent migration into a lost confirmation.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-
 /// The id voxgate gives a logged transaction (not the plugin's `transaction-id`). Never
 /// reused within one store file, so call records can keep it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -356,33 +351,7 @@ impl TxLog {
     /// [`crate::SCHEMA_VERSION`].
     pub fn open(path: impl AsRef<Path>) -> Result<TxLog, OpenError> {
         let path = path.as_ref();
-        let db = |source: rusqlite::Error| OpenError::Db {
-            path: path.to_owned(),
-            source: DbError(source),
-        };
-        let mut conn = Connection::open(path).map_err(db)?;
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(db)?;
-        schema::check(&conn, path)?;
-        // WAL: the dashboard and the admin API read while calls write, and a reader never
-        // blocks a caller's confirmation (nor the other way round). The mode is stored in
-        // the file, so every connection to it gets it.
-        let mode: String = conn
-            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
-            .map_err(db)?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            return Err(OpenError::NoWal {
-                path: path.to_owned(),
-                mode,
-            });
-        }
-        // FULL, not WAL's usual NORMAL: NORMAL survives a crash of voxgate but may lose the
-        // last commits to a power cut, and a caller who heard "your order is confirmed" must
-        // not lose it to one. FULL fsyncs the WAL on every commit, so `confirmed` returns
-        // only once the yes is on the disk. The setting is per connection: a later table
-        // that can afford to lose its last second may use its own connection with NORMAL.
-        conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(db)?;
-        schema::migrate(&mut conn, path)?;
+        let conn = schema::open(path, &schema::TENANT)?;
         Ok(TxLog {
             conn: Mutex::new(conn),
             path: path.to_owned(),

@@ -1,0 +1,359 @@
+//! The tenant store and the control store on real files: calls written in any order,
+//! filters, plugin versions and their history, credits that cannot go negative,
+//! retention, snapshots, tenants, tokens and the audit log.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use voxgate_store::{
+    Activation, AuditEntry, Bindings, CallEnd, CallFilter, CallOutcome, ControlStore, NewCall,
+    OpenError, PluginRow, SqliteControlStore, SqliteTenantStore, StoreError, TenantRow,
+    TenantStore, TokenRow, TxLog,
+};
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(label: &str) -> TempDir {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("voxgate-data-{label}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn ended(at: i64, duration: i64) -> CallEnd {
+    CallEnd {
+        ended_at: at,
+        duration_ms: duration,
+        reason: "bye".into(),
+        rtp: Some(r#"{"packets_received":50}"#.into()),
+        recording: None,
+    }
+}
+
+#[test]
+fn call_events_in_any_order_make_one_row() {
+    let dir = TempDir::new("calls");
+    let store = SqliteTenantStore::open(dir.0.join("t.sqlite")).unwrap();
+    // The end and the record can arrive before the start (they come from other tasks).
+    store.call_ended("c1", &ended(10_000, 4_000)).unwrap();
+    store
+        .call_outcome(
+            "c1",
+            9_000,
+            &CallOutcome {
+                record: r#"{"turns":[{"who":"caller","text":"hi"}],"summary":"s"}"#.into(),
+                outcome: "completed".into(),
+                agent: "office".into(),
+                summary: "asked for an order".into(),
+                plugin_versions: vec!["abc".into()],
+            },
+        )
+        .unwrap();
+    store
+        .call_started(&NewCall {
+            call_id: "c1".into(),
+            caller: "+441".into(),
+            called: "100".into(),
+            started_at: 6_000,
+        })
+        .unwrap();
+    store
+        .call_started(&NewCall {
+            call_id: "c2".into(),
+            caller: "+442".into(),
+            called: "100".into(),
+            started_at: 20_000,
+        })
+        .unwrap();
+    let row = store.call("c1").unwrap().unwrap();
+    assert_eq!(row.caller, "+441");
+    assert_eq!(row.started_at, 6_000);
+    assert_eq!(row.ended_at, Some(10_000));
+    assert_eq!(row.outcome, "completed");
+    assert_eq!(row.plugin_versions, vec!["abc".to_string()]);
+    assert_eq!(row.end_reason.as_deref(), Some("bye"));
+
+    let all = store
+        .calls(&CallFilter {
+            limit: 10,
+            ..CallFilter::default()
+        })
+        .unwrap();
+    assert_eq!(
+        all.iter().map(|c| c.call_id.as_str()).collect::<Vec<_>>(),
+        ["c2", "c1"],
+        "newest first"
+    );
+    let active = store
+        .calls(&CallFilter {
+            active: Some(true),
+            limit: 10,
+            ..CallFilter::default()
+        })
+        .unwrap();
+    assert_eq!(active.len(), 1);
+    assert_eq!(active[0].call_id, "c2");
+    let by_number = store
+        .calls(&CallFilter {
+            number: Some("+441".into()),
+            limit: 10,
+            ..CallFilter::default()
+        })
+        .unwrap();
+    assert_eq!(by_number.len(), 1);
+    let in_window = store
+        .calls(&CallFilter {
+            since: Some(5_000),
+            until: Some(7_000),
+            outcome: Some("completed".into()),
+            agent: Some("office".into()),
+            limit: 10,
+            ..CallFilter::default()
+        })
+        .unwrap();
+    assert_eq!(in_window.len(), 1);
+    let wrong_agent = store
+        .calls(&CallFilter {
+            agent: Some("holiday".into()),
+            limit: 10,
+            ..CallFilter::default()
+        })
+        .unwrap();
+    assert!(wrong_agent.is_empty());
+
+    // Retention: the call stays, its words and recording go.
+    store
+        .call_ended(
+            "c2",
+            &CallEnd {
+                recording: Some("c2.vxrec".into()),
+                ..ended(25_000, 5_000)
+            },
+        )
+        .unwrap();
+    let expired = store.expire(15_000, 99_000).unwrap();
+    assert_eq!(expired.calls, 1);
+    assert!(expired.recordings.is_empty(), "c1 had no recording");
+    let c1 = store.call("c1").unwrap().unwrap();
+    assert_eq!(c1.expired_at, Some(99_000));
+    assert!(!c1.record.unwrap().contains("hi"));
+    assert_eq!(c1.summary, "");
+    let expired = store.expire(30_000, 99_500).unwrap();
+    assert_eq!(expired.recordings, vec!["c2.vxrec".to_string()]);
+    assert_eq!(store.call("c2").unwrap().unwrap().recording, None);
+}
+
+#[test]
+fn plugin_versions_are_immutable_and_history_survives_reopening() {
+    let dir = TempDir::new("plugins");
+    let path = dir.0.join("t.sqlite");
+    let row = |id: &str, at: i64| PluginRow {
+        id: id.into(),
+        name: "shop".into(),
+        size: 3,
+        wit_version: "0.1.0".into(),
+        interfaces: vec!["contacts".into(), "orders".into()],
+        uploaded_at: at,
+        uploaded_by: "ops".into(),
+    };
+    {
+        let store = SqliteTenantStore::open(&path).unwrap();
+        assert!(store.put_plugin(&row("v1", 1), b"one").unwrap());
+        assert!(
+            !store.put_plugin(&row("v1", 5), b"one").unwrap(),
+            "same bytes"
+        );
+        assert!(store.put_plugin(&row("v2", 2), b"two").unwrap());
+        let mut bindings = Bindings::new();
+        bindings.insert("contacts".into(), "v1".into());
+        store
+            .record_activation(&Activation {
+                seq: 0,
+                at: 3,
+                actor: "ops".into(),
+                action: "activate".into(),
+                version: Some("v1".into()),
+                bindings: bindings.clone(),
+                canary: None,
+            })
+            .unwrap();
+        store
+            .record_activation(&Activation {
+                seq: 0,
+                at: 4,
+                actor: "ops".into(),
+                action: "canary".into(),
+                version: Some("v2".into()),
+                bindings,
+                canary: Some(("v2".into(), 10)),
+            })
+            .unwrap();
+        let unknown = store.record_activation(&Activation {
+            seq: 0,
+            at: 5,
+            actor: "ops".into(),
+            action: "activate".into(),
+            version: Some("v9".into()),
+            bindings: Bindings::new(),
+            canary: None,
+        });
+        assert!(
+            matches!(unknown, Err(StoreError::Invalid(_))),
+            "{unknown:?}"
+        );
+    }
+    let store = SqliteTenantStore::open(&path).unwrap();
+    let versions = store.plugins().unwrap();
+    assert_eq!(versions.len(), 2);
+    assert_eq!(versions[0].id, "v2", "newest first");
+    assert_eq!(versions[1].uploaded_at, 1, "the first upload is kept");
+    assert_eq!(store.plugin_bytes("v1").unwrap().unwrap(), b"one");
+    assert_eq!(store.plugin_bytes("v3").unwrap(), None);
+    let history = store.activations().unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[0].bindings.get("contacts").unwrap(), "v1");
+    assert_eq!(history[1].canary, Some(("v2".to_string(), 10)));
+}
+
+#[test]
+fn credits_never_go_below_zero() {
+    let dir = TempDir::new("credits");
+    let store = SqliteTenantStore::open(dir.0.join("t.sqlite")).unwrap();
+    assert_eq!(store.balance().unwrap(), 0);
+    assert_eq!(store.add_credits(1, "ops", 10, "top-up").unwrap(), 10);
+    assert_eq!(store.add_credits(2, "system", -4, "call").unwrap(), 6);
+    let refused = store.add_credits(3, "system", -7, "call");
+    assert!(
+        matches!(refused, Err(StoreError::Conflict(_))),
+        "{refused:?}"
+    );
+    assert_eq!(store.balance().unwrap(), 6);
+    let entries = store.credit_entries(10).unwrap();
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[0].amount, -4);
+}
+
+#[test]
+fn the_tenant_file_also_holds_the_transaction_log_and_snapshots_are_complete() {
+    let dir = TempDir::new("snapshot");
+    let path = dir.0.join("t.sqlite");
+    let store = SqliteTenantStore::open(&path).unwrap();
+    let log = TxLog::open(&path).unwrap();
+    assert!(log.pending().unwrap().is_empty());
+    store
+        .call_started(&NewCall {
+            call_id: "c1".into(),
+            started_at: 1,
+            ..NewCall::default()
+        })
+        .unwrap();
+    let copy = dir.0.join("copy.sqlite");
+    store.snapshot(&copy).unwrap();
+    let again = store.snapshot(&copy);
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    let restored = SqliteTenantStore::open(&copy).unwrap();
+    assert!(restored.call("c1").unwrap().is_some());
+}
+
+#[test]
+fn control_store_keeps_tenants_tokens_and_audit() {
+    let dir = TempDir::new("control");
+    let path = dir.0.join("control.sqlite");
+    let store = SqliteControlStore::open(&path).unwrap();
+    let tenant = TenantRow {
+        id: "acme".into(),
+        config: r#"{"id":"acme"}"#.into(),
+        recording_key: [7; 32],
+        created_at: 1,
+        updated_at: 1,
+    };
+    store.create_tenant(&tenant).unwrap();
+    assert!(matches!(
+        store.create_tenant(&tenant),
+        Err(StoreError::Conflict(_))
+    ));
+    store
+        .update_tenant("acme", r#"{"id":"acme","x":1}"#, 2)
+        .unwrap();
+    assert!(matches!(
+        store.update_tenant("nobody", "{}", 2),
+        Err(StoreError::NotFound(_))
+    ));
+    let back = store.tenant("acme").unwrap().unwrap();
+    assert_eq!(back.recording_key, [7; 32]);
+    assert_eq!(back.updated_at, 2);
+    assert!(
+        !format!("{back:?}").contains("7, 7"),
+        "the key stays out of logs"
+    );
+
+    assert!(!store.has_operator_token().unwrap());
+    let op = TokenRow {
+        id: "t1".into(),
+        name: "ops".into(),
+        tenant: None,
+        created_at: 1,
+        created_by: "cli".into(),
+        revoked_at: None,
+    };
+    store.create_token(&op, &[1; 32]).unwrap();
+    let acme = TokenRow {
+        id: "t2".into(),
+        name: "acme-it".into(),
+        tenant: Some("acme".into()),
+        ..op.clone()
+    };
+    store.create_token(&acme, &[2; 32]).unwrap();
+    assert!(store.has_operator_token().unwrap());
+    assert_eq!(store.token_by_hash(&[2; 32]).unwrap().unwrap().id, "t2");
+    assert_eq!(store.tokens(Some("acme")).unwrap().len(), 1);
+    assert_eq!(store.tokens(None).unwrap().len(), 2);
+    store.revoke_token("t1", 5).unwrap();
+    assert_eq!(store.token_by_hash(&[1; 32]).unwrap(), None, "revoked");
+    assert!(!store.has_operator_token().unwrap());
+    assert!(matches!(
+        store.revoke_token("t9", 5),
+        Err(StoreError::NotFound(_))
+    ));
+
+    for (i, tenant) in [Some("acme"), None, Some("other")].into_iter().enumerate() {
+        store
+            .audit(&AuditEntry {
+                at: i as i64,
+                actor: "ops".into(),
+                tenant: tenant.map(str::to_string),
+                action: "x".into(),
+                ..AuditEntry::default()
+            })
+            .unwrap();
+    }
+    assert_eq!(store.audit_log(Some("acme"), 10).unwrap().len(), 1);
+    assert_eq!(store.audit_log(None, 10).unwrap().len(), 3);
+    assert_eq!(
+        store.audit_log(None, 10).unwrap()[0].tenant.as_deref(),
+        Some("other")
+    );
+    store.delete_tenant("acme").unwrap();
+    assert!(store.tenant("acme").unwrap().is_none());
+    drop(store);
+
+    // The two kinds of file are never mistaken for each other.
+    let refused = SqliteTenantStore::open(&path);
+    assert!(
+        matches!(refused, Err(OpenError::ForeignFile { .. })),
+        "{refused:?}"
+    );
+}
