@@ -139,6 +139,12 @@ pub trait Conversation: Send {
     fn end(&mut self) -> BoxFuture<'_, Option<serde_json::Value>> {
         Box::pin(async { None })
     }
+
+    /// Live events about what happened since last asked (turns as understood, plugin
+    /// calls), for operators watching the call.
+    fn take_events(&mut self) -> Vec<CallEvent> {
+        Vec::new()
+    }
 }
 
 /// The driver's side of a call: where the media task sends the caller's turns.
@@ -155,19 +161,29 @@ pub fn spawn(
     let (tx, mut rx) = mpsc::unbounded_channel::<TurnInput>();
     tokio::spawn(async move {
         let reply = conversation.begin().await;
+        report(conversation.as_mut(), &events);
         if deliver(&call_id, reply, &speech, &media, &events).await {
             while let Some(input) = rx.recv().await {
                 let reply = conversation.respond(input).await;
+                report(conversation.as_mut(), &events);
                 if !deliver(&call_id, reply, &speech, &media, &events).await {
                     break;
                 }
             }
         }
-        if let Some(record) = conversation.end().await {
+        let record = conversation.end().await;
+        report(conversation.as_mut(), &events);
+        if let Some(record) = record {
             events.emit(CallEvent::CallRecord { call_id, record });
         }
     });
     tx
+}
+
+fn report(conversation: &mut dyn Conversation, events: &EventSink) {
+    for e in conversation.take_events() {
+        events.emit(e);
+    }
 }
 
 /// Synthesizes the reply if needed and hands it to the media task; false when the media

@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod cli;
+pub mod control;
 pub mod conversation;
 pub mod dialog;
 pub mod media;

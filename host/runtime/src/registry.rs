@@ -153,6 +153,35 @@ impl TenantPlugins {
         Ok(next)
     }
 
+    /// Makes exactly `bound` the active set (interfaces not named are unbound), for calls
+    /// that start from now; ends any canary. For a caller that keeps the history itself
+    /// (the control plane rebuilds the set from its store).
+    pub fn replace(
+        &self,
+        bound: &[(Capability, Arc<PluginVersion>)],
+    ) -> Result<Arc<PluginSet>, RegistryError> {
+        if let Some((cap, v)) = bound.iter().find(|(c, v)| !v.serves(*c)) {
+            return Err(RegistryError::NotExported {
+                plugin: v.name.clone(),
+                capability: *cap,
+            });
+        }
+        let mut history = self.history.lock().unwrap_or_else(|p| p.into_inner());
+        let old = self.active.load_full();
+        let mut next = PluginSet {
+            generation: self.generations.fetch_add(1, Ordering::Relaxed) + 1,
+            ..PluginSet::default()
+        };
+        for (cap, v) in bound {
+            next.bound[cap.index()] = Some(v.clone());
+        }
+        let next = Arc::new(next);
+        self.active.store(next.clone());
+        history.push(old);
+        self.canary.store(None);
+        Ok(next)
+    }
+
     /// Makes the previous active set active again.
     pub fn rollback(&self) -> Result<Arc<PluginSet>, RegistryError> {
         let mut history = self.history.lock().unwrap_or_else(|p| p.into_inner());

@@ -6,7 +6,6 @@ use std::time::SystemTime;
 
 use anyhow::Context;
 use clap::Args;
-use voxgate_runtime::{Runtime, RuntimeConfig};
 
 #[derive(Debug, Args)]
 pub(super) struct RunArgs {
@@ -19,7 +18,10 @@ pub(super) struct RunArgs {
     /// Directory with the built demo plugins (`demo_shop.wasm` …).
     #[arg(long)]
     plugins: Option<PathBuf>,
-    /// Tenants' data: transaction journals and call records.
+    /// Where the admin API and dashboard listen.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    admin_listen: SocketAddr,
+    /// The store: the control plane and the tenants' data.
     #[arg(long, default_value_os_t = crate::paths::data_dir())]
     data_dir: PathBuf,
 }
@@ -30,6 +32,7 @@ impl Default for RunArgs {
             erp_listen: SocketAddr::from(([127, 0, 0, 1], 8700)),
             sip_listen: SocketAddr::from(([127, 0, 0, 1], 5060)),
             plugins: None,
+            admin_listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: crate::paths::data_dir(),
         }
     }
@@ -98,50 +101,46 @@ pub(crate) fn demo_tenant(
 }
 
 /// The demo: the shop's ERP, the demo tenant on its plugins, answering its numbers
-/// over SIP with the dialog engine until interrupted.
+/// over SIP with the dialog engine, with the admin API and dashboard, until
+/// interrupted.
 pub(super) async fn run(args: RunArgs) -> anyhow::Result<()> {
     let erp_addr = start_demo_erp(args.erp_listen).await?;
-    let runtime = Runtime::new(RuntimeConfig {
-        cache_dir: crate::paths::code_cache_dir(),
-        ..RuntimeConfig::default()
-    })?;
-    let speech = crate::speech::Speech::new(None)?;
     let config = demo_tenant(erp_addr, args.plugins.clone())?;
-    let tenant = crate::dialog::TenantRuntime::load(
-        config,
-        &runtime,
-        speech.clone(),
-        Some(args.data_dir.clone()),
-    )
-    .await?;
-    tenant.recover().await;
-    let mut tenants = crate::tenant::Directory::default();
-    tenants.insert(tenant.clone())?;
-    let choice = tenant.agent_at(jiff::Timestamp::now());
-    tracing::info!(
-        "tenant `demo` ({}) answers {}; the {} agent is on now ({:?})",
-        tenant.config.name,
-        tenant.config.numbers.join(", "),
-        choice.agent,
-        choice.reason
-    );
+    let mut value: toml::Value = toml::from_str(DEMO_TENANT)?;
+    if let Some(t) = value.as_table_mut() {
+        t.insert(
+            "allowed_hosts".into(),
+            toml::Value::Array(vec![toml::Value::String(erp_addr.to_string())]),
+        );
+        let settings = t
+            .entry("config")
+            .or_insert_with(|| toml::Value::Table(Default::default()));
+        if let Some(settings) = settings.as_table_mut() {
+            settings.insert(
+                "erp-base-url".into(),
+                toml::Value::String(format!("http://{erp_addr}")),
+            );
+        }
+    }
+    let value = serde_json::to_value(value)?;
     let sip: crate::sip::config::SipConfig = toml::from_str(&format!(
         "listen = [\"udp:{l}\", \"tcp:{l}\"]\n",
         l = args.sip_listen
     ))?;
-    let server = crate::sip::ua::SipServer::start_with(
-        sip,
-        crate::sip::events::EventSink::none(),
-        crate::tenant::watch::Tenants::new(tenants),
-        speech,
-    )
-    .await?;
     tracing::info!(
         "voxgate is running: call sip:100@{} (UDP or TCP) or try `voxgate chat --from +442079460123`; press Ctrl-C to stop",
         args.sip_listen
     );
-    crate::cli::shutdown_signal().await;
-    server.abort();
-    tracing::info!("stopping");
-    Ok(())
+    super::serve::serve(super::serve::Gateway {
+        sip,
+        admin: super::serve::AdminConfig {
+            listen: args.admin_listen,
+            ..super::serve::AdminConfig::default()
+        },
+        sink: crate::sip::events::EventSink::none(),
+        data_dir: args.data_dir,
+        tenant_files: Vec::new(),
+        seeds: vec![(config, value)],
+    })
+    .await
 }

@@ -3,7 +3,9 @@
 mod chat;
 mod demo;
 mod plugin;
+mod serve;
 mod sip;
+mod tenant;
 
 use std::process::ExitCode;
 
@@ -26,6 +28,12 @@ pub struct Cli {
 enum Command {
     /// Run the gateway with its embedded demo defaults (the default command).
     Run(demo::RunArgs),
+    /// The gateway with its control plane: SIP, tenants from the store, the admin API
+    /// and dashboard; drains on SIGTERM.
+    Serve(serve::ServeArgs),
+    /// Tenants in the store: export and import one tenant, tokens.
+    #[command(subcommand)]
+    Tenant(tenant::TenantCommand),
     /// A tenant's dialog without SIP: type what the caller says, read the agent.
     Chat(chat::ChatArgs),
     /// Inspect, validate and call plugin components.
@@ -61,6 +69,8 @@ pub fn main() -> ExitCode {
     runtime.block_on(async move {
         match command {
             Command::Run(args) => report(demo::run(args).await),
+            Command::Serve(args) => report(serve::run(args).await),
+            Command::Tenant(cmd) => report(tenant::run(cmd).await),
             Command::Chat(args) => report(chat::run(args).await),
             Command::Plugin(cmd) => plugin::run(cmd).await,
             Command::Sip(cmd) => sip::run(cmd).await,

@@ -95,46 +95,13 @@ async fn serve(
     data_dir: PathBuf,
 ) -> anyhow::Result<()> {
     use anyhow::Context;
-    use voxgate_proto::sip::Transport;
 
     let text = tokio::fs::read_to_string(&path)
         .await
         .with_context(|| format!("cannot read {}", path.display()))?;
-    let mut file: FileConfig = toml::from_str(&text)
+    let file: FileConfig = toml::from_str(&text)
         .with_context(|| format!("{} is not a valid config", path.display()))?;
-    if let Some(e) = events {
-        file.sip.events_file = Some(e);
-    }
-    // Relative paths in the config are relative to the config file.
-    let base = path
-        .parent()
-        .map(std::path::Path::to_path_buf)
-        .unwrap_or_default();
-    let resolve = |p: &mut Option<PathBuf>| {
-        if let Some(x) = p.as_mut()
-            && x.is_relative()
-        {
-            *x = base.join(&*x);
-        }
-    };
-    resolve(&mut file.sip.record_dir);
-    resolve(&mut file.sip.events_file);
-    resolve(&mut file.sip.tls_cert);
-    resolve(&mut file.sip.tls_key);
-    for r in &mut file.sip.routes {
-        resolve(&mut r.prompt);
-    }
-    if let Some(dir) = &file.sip.record_dir {
-        tokio::fs::create_dir_all(dir)
-            .await
-            .with_context(|| format!("cannot create {}", dir.display()))?;
-    }
-    let sink = match &file.sip.events_file {
-        Some(p) => crate::sip::events::EventSink::to_file(p)
-            .await
-            .with_context(|| format!("cannot open {}", p.display()))?,
-        None => crate::sip::events::EventSink::none(),
-    };
+    let (sip, sink) = prepare(file.sip, &path, events).await?;
     let speech = crate::speech::Speech::new(None)?;
     let mut tenants = crate::tenant::watch::Tenants::default();
     if !tenant_files.is_empty() {
@@ -155,7 +122,16 @@ async fn serve(
         tenants = crate::tenant::watch::Tenants::new(directory);
         crate::tenant::watch::spawn(tenants.clone(), loader);
     }
-    let server = crate::sip::ua::SipServer::start_with(file.sip, sink, tenants, speech).await?;
+    let server = crate::sip::ua::SipServer::start_with(sip, sink, tenants, speech).await?;
+    announce(&server);
+    crate::cli::shutdown_signal().await;
+    server.abort();
+    Ok(())
+}
+
+/// Prints where SIP listens, as the first line on stdout (tests and scripts read it).
+pub(super) fn announce(server: &crate::sip::ua::SipServer) {
+    use voxgate_proto::sip::Transport;
     let mut listening = Vec::new();
     for (name, t) in [
         ("udp", Transport::Udp),
@@ -168,7 +144,48 @@ async fn serve(
     }
     println!("sip listening on {}", listening.join(" "));
     tracing::info!("sip listening on {}", listening.join(" "));
-    crate::cli::shutdown_signal().await;
-    server.abort();
-    Ok(())
+}
+
+/// Resolves a `[sip]` table's paths against its file's folder, creates the recording
+/// folder, and opens the events file (`events` overrides the table's).
+pub(super) async fn prepare(
+    mut sip: crate::sip::config::SipConfig,
+    path: &std::path::Path,
+    events: Option<PathBuf>,
+) -> anyhow::Result<(crate::sip::config::SipConfig, crate::sip::events::EventSink)> {
+    use anyhow::Context;
+    if let Some(e) = events {
+        sip.events_file = Some(e);
+    }
+    // Relative paths in the config are relative to the config file.
+    let base = path
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
+    let resolve = |p: &mut Option<PathBuf>| {
+        if let Some(x) = p.as_mut()
+            && x.is_relative()
+        {
+            *x = base.join(&*x);
+        }
+    };
+    resolve(&mut sip.record_dir);
+    resolve(&mut sip.events_file);
+    resolve(&mut sip.tls_cert);
+    resolve(&mut sip.tls_key);
+    for r in &mut sip.routes {
+        resolve(&mut r.prompt);
+    }
+    if let Some(dir) = &sip.record_dir {
+        tokio::fs::create_dir_all(dir)
+            .await
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let sink = match &sip.events_file {
+        Some(p) => crate::sip::events::EventSink::to_file(p)
+            .await
+            .with_context(|| format!("cannot open {}", p.display()))?,
+        None => crate::sip::events::EventSink::none(),
+    };
+    Ok((sip, sink))
 }

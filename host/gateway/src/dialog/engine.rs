@@ -25,6 +25,7 @@ use crate::conversation::{
     BoxFuture, Conversation, DEFAULT_END_SILENCE, DtmfCollect, Listen, Next, Prompt, Reply,
     TurnInput,
 };
+use crate::sip::events::CallEvent;
 use crate::tenant::AgentConfig;
 
 /// Keys of the yes/no turn: 1 yes, 2 no.
@@ -79,6 +80,8 @@ pub struct AgentConversation {
     misses: u32,
     record: CallRecord,
     started: Instant,
+    /// Turns and plugin calls already reported as live events.
+    reported: (usize, usize),
 }
 
 impl std::fmt::Debug for AgentConversation {
@@ -158,6 +161,12 @@ impl AgentConversation {
                 reason: format!("{:?}", choice.reason),
             }],
             outcome: "caller-hung-up".into(),
+            plugin_versions: session
+                .plugins()
+                .versions()
+                .iter()
+                .map(|v| v.short_id().to_string())
+                .collect(),
             ..CallRecord::default()
         };
         AgentConversation {
@@ -174,6 +183,7 @@ impl AgentConversation {
             misses: 0,
             record,
             started: Instant::now(),
+            reported: (0, 0),
         }
     }
 
@@ -1151,5 +1161,32 @@ impl Conversation for AgentConversation {
             self.finish().await;
             serde_json::to_value(&self.record).ok()
         })
+    }
+
+    fn take_events(&mut self) -> Vec<CallEvent> {
+        let (turns, calls) = self.reported;
+        let call_id = &self.ctx.call_id;
+        let mut out = Vec::new();
+        for t in self.record.turns.iter().skip(turns) {
+            out.push(CallEvent::Turn {
+                call_id: call_id.clone(),
+                who: t.who.to_string(),
+                text: t.text.clone(),
+                input: t.input.map(str::to_string),
+                intent: t.intent.clone(),
+            });
+        }
+        for p in self.record.plugin_calls.iter().skip(calls) {
+            out.push(CallEvent::PluginCall {
+                call_id: call_id.clone(),
+                function: p.function.clone(),
+                outcome: p.outcome.clone(),
+                duration_us: p.duration_us,
+                plugin: p.plugin.clone(),
+                version: p.version.clone(),
+            });
+        }
+        self.reported = (self.record.turns.len(), self.record.plugin_calls.len());
+        out
     }
 }

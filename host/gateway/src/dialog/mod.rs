@@ -29,16 +29,36 @@ const CATALOG_TTL: Duration = Duration::from_secs(300);
 /// Products asked for when building grammars.
 const CATALOG_LIMIT: u32 = 200;
 
+/// Where and how a tenant's calls are recorded.
+#[derive(Clone)]
+pub struct RecordingPolicy {
+    pub tenant: String,
+    pub dir: PathBuf,
+    pub key: [u8; 32],
+}
+
+impl std::fmt::Debug for RecordingPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecordingPolicy")
+            .field("tenant", &self.tenant)
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A tenant ready to take calls.
 pub struct TenantRuntime {
     pub config: TenantConfig,
     pub tz: jiff::tz::TimeZone,
-    pub plugins: TenantPlugins,
+    /// Shared by every build of the tenant: a config change keeps the plugin state.
+    pub plugins: Arc<TenantPlugins>,
     pub speech: crate::speech::Speech,
     /// Where call records are written (`<dir>/<call-id>.json`).
     pub records_dir: Option<PathBuf>,
     /// The durable log of the tenant's two-phase changes.
     pub journal: Option<journal::Journal>,
+    /// Set when the tenant's calls are recorded.
+    pub recording: Option<RecordingPolicy>,
     catalog: tokio::sync::Mutex<Option<(Instant, Arc<Vec<SpokenProduct>>)>>,
     /// Words the recognizer's dictionary knows, asked once per word.
     known_words: Mutex<std::collections::HashMap<String, bool>>,
@@ -68,7 +88,7 @@ impl TenantRuntime {
         };
         let tz = crate::tenant::schedule::parse_time_zone(&config.time_zone)
             .map_err(|e| invalid(e.to_string()))?;
-        let plugins = TenantPlugins::new(runtime.clone(), config.env()?);
+        let plugins = Arc::new(TenantPlugins::new(runtime.clone(), config.env()?));
         let mut loaded: Vec<(PathBuf, Arc<voxgate_runtime::PluginVersion>)> = Vec::new();
         // `default` first, so that per-interface entries override it.
         let mut entries: Vec<(&String, &PathBuf)> = config.plugins.iter().collect();
@@ -123,6 +143,36 @@ impl TenantRuntime {
             speech,
             records_dir: dir.map(|d| d.join("calls")),
             journal,
+            recording: None,
+            catalog: tokio::sync::Mutex::new(None),
+            known_words: Mutex::new(Default::default()),
+        }))
+    }
+
+    /// A tenant whose plugins and journal are kept elsewhere (by the control plane):
+    /// `plugins` already serve what is active, records go to the store through events.
+    pub fn from_parts(
+        config: TenantConfig,
+        plugins: Arc<TenantPlugins>,
+        speech: crate::speech::Speech,
+        journal: Option<journal::Journal>,
+        recording: Option<RecordingPolicy>,
+    ) -> Result<Arc<TenantRuntime>, TenantError> {
+        let tz = crate::tenant::schedule::parse_time_zone(&config.time_zone).map_err(|e| {
+            TenantError::Invalid {
+                tenant: config.id.clone(),
+                message: e.to_string(),
+            }
+        })?;
+        plugins.set_env(config.env()?);
+        Ok(Arc::new(TenantRuntime {
+            config,
+            tz,
+            plugins,
+            speech,
+            records_dir: None,
+            journal,
+            recording,
             catalog: tokio::sync::Mutex::new(None),
             known_words: Mutex::new(Default::default()),
         }))

@@ -19,6 +19,8 @@ pub struct CallRecord {
     pub plugin_calls: Vec<PluginCall>,
     pub transactions: Vec<TransactionRef>,
     pub transfers: Vec<String>,
+    /// The plugin versions the call was pinned to at its start (short ids).
+    pub plugin_versions: Vec<String>,
     /// `completed`, `transferred`, `caller-hung-up`, `escalated-after-error`.
     pub outcome: String,
     pub summary: String,

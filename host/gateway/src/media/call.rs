@@ -47,11 +47,36 @@ pub struct MediaParams {
     pub rtp: UdpSocket,
     pub rtcp: UdpSocket,
     pub negotiated: Negotiated,
-    pub record: Option<PathBuf>,
+    pub record: Option<RecordTarget>,
     pub rtp_timeout: Duration,
     pub speech: crate::speech::Speech,
     pub events: EventSink,
     pub core: mpsc::Sender<CoreCommand>,
+}
+
+/// Where a call's recording goes.
+#[derive(Clone)]
+pub enum RecordTarget {
+    /// A plain WAV file (SIP routes with a `record_dir`).
+    Wav(PathBuf),
+    /// Sealed with the tenant's key (see [`crate::media::recording`]).
+    Encrypted {
+        path: PathBuf,
+        key: [u8; 32],
+        aad: String,
+    },
+}
+
+impl std::fmt::Debug for RecordTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RecordTarget::Wav(p) => f.debug_tuple("Wav").field(p).finish(),
+            RecordTarget::Encrypted { path, .. } => f
+                .debug_struct("Encrypted")
+                .field("path", path)
+                .finish_non_exhaustive(),
+        }
+    }
 }
 
 /// Audio to play and what follows it, from the call's conversation.
@@ -181,7 +206,7 @@ struct Media {
     started: bool,
     paused: bool,
     recording: Option<Vec<i16>>,
-    record_path: Option<PathBuf>,
+    record_target: Option<RecordTarget>,
     last_rtp: Instant,
     rtp_timeout: Duration,
     timed_out: bool,
@@ -237,7 +262,7 @@ async fn run(p: MediaParams, inputs: Inputs, mut commands: mpsc::UnboundedReceiv
         started: false,
         paused: false,
         recording: p.record.as_ref().map(|_| Vec::new()),
-        record_path: p.record,
+        record_target: p.record,
         last_rtp: Instant::now(),
         rtp_timeout: p.rtp_timeout,
         timed_out: false,
@@ -713,15 +738,23 @@ impl Media {
         self.summary.duplicate_packets = s.duplicates;
         self.summary.late_packets = self.jitter.stats().late;
         self.summary.jitter_ms = s.jitter_ms;
-        let recording = match (self.recording.take(), self.record_path.take()) {
-            (Some(pcm), Some(path)) if !pcm.is_empty() => {
-                let written = path.clone();
-                let result = tokio::task::spawn_blocking(move || {
-                    crate::media::audio_file::write_wav(&path, 8000, &pcm)
+        let recording = match (self.recording.take(), self.record_target.take()) {
+            (Some(pcm), Some(target)) if !pcm.is_empty() => {
+                let result = tokio::task::spawn_blocking(move || match target {
+                    RecordTarget::Wav(path) => {
+                        crate::media::audio_file::write_wav(&path, 8000, &pcm)
+                            .map(|()| path)
+                            .map_err(|e| e.to_string())
+                    }
+                    RecordTarget::Encrypted { path, key, aad } => {
+                        crate::media::recording::write_sealed(&path, &key, &aad, 8000, &pcm)
+                            .map(|()| path)
+                            .map_err(|e| e.to_string())
+                    }
                 })
                 .await;
                 match result {
-                    Ok(Ok(())) => Some(written),
+                    Ok(Ok(written)) => Some(written),
                     Ok(Err(e)) => {
                         tracing::warn!("call {}: {e}", self.key.0);
                         None

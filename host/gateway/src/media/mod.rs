@@ -4,3 +4,4 @@ pub mod audio_file;
 pub mod call;
 pub mod listen;
 pub mod ports;
+pub mod recording;

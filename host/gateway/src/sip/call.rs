@@ -55,4 +55,6 @@ pub struct Call {
     pub from: String,
     pub to: String,
     pub codec: String,
+    /// The call's events, tagged with its tenant.
+    pub events: crate::sip::events::EventSink,
 }

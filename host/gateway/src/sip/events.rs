@@ -1,7 +1,8 @@
-//! Call events as JSON lines: what happened on each call, for operators and tests (the
-//! control plane will store the same events).
+//! Call events: what happened on each call, as JSON lines for operators and tests, and
+//! to listeners (the control plane stores them, counts them and streams them live).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Serialize;
 use tokio::io::AsyncWriteExt;
@@ -79,6 +80,27 @@ pub enum CallEvent {
     NoInput {
         call_id: String,
     },
+    /// One turn of the dialog as the agent understood it.
+    Turn {
+        call_id: String,
+        /// `caller` or `agent`.
+        who: String,
+        text: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        input: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        intent: Option<String>,
+    },
+    /// A call into the tenant's plugin, once it has answered (or failed).
+    PluginCall {
+        call_id: String,
+        function: String,
+        /// `ok` or the error kind.
+        outcome: String,
+        duration_us: u64,
+        plugin: String,
+        version: String,
+    },
     /// What voxgate says next (text replies only).
     Say {
         call_id: String,
@@ -118,16 +140,79 @@ pub enum CallEvent {
     },
 }
 
-/// Sends events to a writer task; never blocks a call.
+/// An event with where and when it happened.
 #[derive(Debug, Clone)]
+pub struct TaggedEvent {
+    /// The tenant whose call it is (`None`: a call answered by a SIP route).
+    pub tenant: Option<Arc<str>>,
+    /// Unix milliseconds.
+    pub at_ms: i64,
+    pub event: CallEvent,
+}
+
+impl TaggedEvent {
+    pub fn call_id(&self) -> &str {
+        self.event.call_id()
+    }
+}
+
+impl CallEvent {
+    pub fn call_id(&self) -> &str {
+        match self {
+            CallEvent::CallStarted { call_id, .. }
+            | CallEvent::Dtmf { call_id, .. }
+            | CallEvent::SpeechStart { call_id, .. }
+            | CallEvent::SpeechEnd { call_id, .. }
+            | CallEvent::BargeIn { call_id, .. }
+            | CallEvent::Transcript { call_id, .. }
+            | CallEvent::DtmfInput { call_id, .. }
+            | CallEvent::NoMatch { call_id }
+            | CallEvent::NoInput { call_id }
+            | CallEvent::Turn { call_id, .. }
+            | CallEvent::PluginCall { call_id, .. }
+            | CallEvent::Say { call_id, .. }
+            | CallEvent::ReplyStarted { call_id, .. }
+            | CallEvent::PromptFinished { call_id, .. }
+            | CallEvent::CallRecord { call_id, .. }
+            | CallEvent::Hold { call_id, .. }
+            | CallEvent::Transfer { call_id, .. }
+            | CallEvent::CallEnded { call_id, .. } => call_id,
+        }
+    }
+}
+
+/// Something that takes every event as it happens. It runs on the emitting task (a
+/// call's media or SIP task), so it must only hand the event on, never wait.
+pub trait EventListener: Send + Sync {
+    fn on_event(&self, event: &TaggedEvent);
+}
+
+/// Where a call's events go: the log, a JSON lines file, listeners. Never blocks a call.
+#[derive(Clone)]
 pub struct EventSink {
-    tx: Option<mpsc::UnboundedSender<CallEvent>>,
+    tenant: Option<Arc<str>>,
+    file: Option<mpsc::UnboundedSender<CallEvent>>,
+    listeners: Arc<[Arc<dyn EventListener>]>,
+}
+
+impl std::fmt::Debug for EventSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventSink")
+            .field("tenant", &self.tenant)
+            .field("file", &self.file.is_some())
+            .field("listeners", &self.listeners.len())
+            .finish()
+    }
 }
 
 impl EventSink {
     /// Events are only logged.
     pub fn none() -> EventSink {
-        EventSink { tx: None }
+        EventSink {
+            tenant: None,
+            file: None,
+            listeners: Arc::new([]),
+        }
     }
 
     /// Appends events to `path` as JSON lines, and logs them.
@@ -148,13 +233,50 @@ impl EventSink {
                 let _ = file.flush().await;
             }
         });
-        Ok(EventSink { tx: Some(tx) })
+        Ok(EventSink {
+            file: Some(tx),
+            ..EventSink::none()
+        })
+    }
+
+    /// These events also go to `listener`.
+    pub fn with_listener(mut self, listener: Arc<dyn EventListener>) -> EventSink {
+        let mut all: Vec<Arc<dyn EventListener>> = self.listeners.iter().cloned().collect();
+        all.push(listener);
+        self.listeners = all.into();
+        self
+    }
+
+    /// The same sink, for the calls of `tenant`.
+    pub fn for_tenant(&self, tenant: &str) -> EventSink {
+        EventSink {
+            tenant: Some(Arc::from(tenant)),
+            ..self.clone()
+        }
     }
 
     pub fn emit(&self, event: CallEvent) {
         tracing::info!(target: "voxgate::call", "{}", serde_json::to_string(&event).unwrap_or_default());
-        if let Some(tx) = &self.tx {
-            let _ = tx.send(event);
+        if let Some(tx) = &self.file {
+            let _ = tx.send(event.clone());
+        }
+        if !self.listeners.is_empty() {
+            let tagged = TaggedEvent {
+                tenant: self.tenant.clone(),
+                at_ms: now_ms(),
+                event,
+            };
+            for l in self.listeners.iter() {
+                l.on_event(&tagged);
+            }
         }
     }
+}
+
+/// Unix milliseconds now.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
 }

@@ -45,6 +45,12 @@ pub struct TenantConfig {
     pub secrets: BTreeMap<String, SecretValue>,
     #[serde(default)]
     pub limits: LimitsConfig,
+    /// Record calls (sealed with the tenant's key; only where the control plane keeps
+    /// the tenant, which holds the key).
+    #[serde(default)]
+    pub recording: bool,
+    /// Transcripts and recordings older than this many days are deleted.
+    pub retention_days: Option<u32>,
 }
 
 /// A secret, literally or from an environment variable (preferred: files get copied).

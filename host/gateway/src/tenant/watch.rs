@@ -31,7 +31,7 @@ impl Tenants {
         self.0.load_full()
     }
 
-    fn replace(&self, directory: Directory) {
+    pub(crate) fn replace(&self, directory: Directory) {
         self.0.store(Arc::new(directory));
     }
 }

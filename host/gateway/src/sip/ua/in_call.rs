@@ -27,7 +27,7 @@ impl Core {
         match voxgate_proto::dtmf::parse_info(&content_type, &request.body) {
             Ok(d) => {
                 self.reply(txn, &request, StatusCode::OK, &[]);
-                self.events.emit(CallEvent::Dtmf {
+                self.call_events(&key).emit(CallEvent::Dtmf {
                     call_id: key.0.clone(),
                     digit: d.digit.to_string(),
                     source: DtmfSource::SipInfo,
@@ -76,7 +76,7 @@ impl Core {
         } else {
             format!("failed: {code}")
         };
-        self.events.emit(CallEvent::Transfer {
+        self.call_events(&key).emit(CallEvent::Transfer {
             call_id: key.0.clone(),
             target: transfer.target,
             outcome,
@@ -179,7 +179,7 @@ impl Core {
         // A 2xx to the REFER means progress follows in NOTIFYs; only a refusal ends it.
         if call.transfer.as_ref().is_some_and(|t| t.refer == txn) && !response.status.is_success() {
             let target = call.transfer.take().map(|t| t.target).unwrap_or_default();
-            self.events.emit(CallEvent::Transfer {
+            self.call_events(&key).emit(CallEvent::Transfer {
                 call_id: key.0.clone(),
                 target,
                 outcome: format!("refused: {}", response.status.code()),
@@ -198,7 +198,7 @@ impl Core {
         }
         self.by_client.retain(|_, k| k != key);
         let duration_ms = u64::try_from(call.started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        let events = self.events.clone();
+        let events = call.events.clone();
         let call_id = key.0.clone();
         let reason = call
             .end_reason

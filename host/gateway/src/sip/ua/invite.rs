@@ -14,7 +14,7 @@ use super::{
 };
 use crate::conversation::Conversation;
 use crate::dialog::engine::AgentConversation;
-use crate::media::call::{MediaCommand, MediaParams, spawn_media};
+use crate::media::call::{MediaCommand, MediaParams, RecordTarget, spawn_media};
 use crate::sip::call::{Call, CallKey, CallState};
 use crate::sip::config::Route;
 use crate::sip::events::CallEvent;
@@ -34,6 +34,19 @@ impl Core {
         }
         if self.calls.len() >= self.config.max_calls {
             self.reply_busy(txn, &invite);
+            return;
+        }
+        if self.draining.load(std::sync::atomic::Ordering::Relaxed) {
+            // Draining for a shutdown: a proxy in front retries elsewhere at once.
+            self.reply(
+                txn,
+                &invite,
+                StatusCode::SERVICE_UNAVAILABLE,
+                &[
+                    ("Retry-After", "30".into()),
+                    ("Warning", "399 voxgate \"shutting down\"".into()),
+                ],
+            );
             return;
         }
         let dialled = dialled_number(&invite);
@@ -112,6 +125,24 @@ impl Core {
             .local_addr(from.transport.clone())
             .unwrap_or_else(|| SocketAddr::new(self.public_ip, 5060));
         let codec = format!("{:?}", negotiated.codec);
+        let events = match &agent {
+            Some(t) => self.events.for_tenant(&t.config.id),
+            None => self.events.clone(),
+        };
+        // A tenant that records gets its calls encrypted with its key, in its folder;
+        // otherwise the SIP config's plain recordings, if any.
+        let record = match agent.as_ref().and_then(|t| t.recording.clone()) {
+            Some(policy) => Some(RecordTarget::Encrypted {
+                path: policy.dir.join(format!("{}.vxrec", file_safe(&key.0))),
+                key: policy.key,
+                aad: format!("{}/{}", policy.tenant, key.0),
+            }),
+            None => self
+                .config
+                .record_dir
+                .as_ref()
+                .map(|d| RecordTarget::Wav(d.join(format!("{}.wav", file_safe(&key.0))))),
+        };
         let conversation: Box<dyn Conversation> = match agent {
             Some(t) => Box::new(AgentConversation::new(
                 t,
@@ -131,14 +162,10 @@ impl Core {
                 rtp,
                 rtcp,
                 negotiated,
-                record: self
-                    .config
-                    .record_dir
-                    .as_ref()
-                    .map(|d| d.join(format!("{}.wav", file_safe(&key.0)))),
+                record,
                 rtp_timeout: self.config.rtp_timeout(),
                 speech: self.speech.clone(),
-                events: self.events.clone(),
+                events: events.clone(),
                 core: self.commands.clone(),
             },
             conversation,
@@ -169,6 +196,7 @@ impl Core {
             from: from_uri,
             to: dialled,
             codec,
+            events,
         };
         self.calls.insert(key.clone(), call);
         self.by_invite.insert(txn, key.clone());
@@ -271,7 +299,7 @@ impl Core {
         if let Some(m) = &call.media {
             m.send(MediaCommand::Start);
         }
-        self.events.emit(CallEvent::CallStarted {
+        call.events.emit(CallEvent::CallStarted {
             call_id: key.0.clone(),
             from: call.from.clone(),
             to: call.to.clone(),
@@ -344,7 +372,7 @@ impl Core {
             tracing::debug!("cannot answer re-INVITE: {e}");
         }
         if changed {
-            self.events.emit(CallEvent::Hold {
+            self.call_events(&key).emit(CallEvent::Hold {
                 call_id: key.0.clone(),
                 on_hold: hold,
             });

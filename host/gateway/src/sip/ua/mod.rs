@@ -50,6 +50,8 @@ pub enum CoreCommand {
     },
     RtpTimeout(CallKey),
     Stats(oneshot::Sender<CoreStats>),
+    /// Ends every call with a BYE (the end of a drain).
+    HangUpAll,
 }
 
 /// What the core does once a reply has been played.
@@ -98,6 +100,7 @@ pub struct SipServer {
     pub transports: Transports,
     commands: mpsc::Sender<CoreCommand>,
     task: tokio::task::JoinHandle<()>,
+    draining: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl SipServer {
@@ -121,6 +124,19 @@ impl SipServer {
         events: EventSink,
         tenants: crate::tenant::watch::Tenants,
         speech: crate::speech::Speech,
+    ) -> Result<SipServer, StartError> {
+        let draining = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        SipServer::start_full(config, events, tenants, speech, draining).await
+    }
+
+    /// Like [`SipServer::start_with`], with the drain flag shared with whoever else
+    /// answers "ready?" (the admin API's `/readyz`).
+    pub async fn start_full(
+        config: SipConfig,
+        events: EventSink,
+        tenants: crate::tenant::watch::Tenants,
+        speech: crate::speech::Speech,
+        draining: Arc<std::sync::atomic::AtomicBool>,
     ) -> Result<SipServer, StartError> {
         config.validate()?;
         let mut prompts = HashMap::new();
@@ -210,12 +226,14 @@ impl SipServer {
             received_at: Instant::now(),
             answering: Vec::new(),
             answer_latency_us: std::collections::VecDeque::new(),
+            draining: draining.clone(),
         };
         let task = tokio::spawn(core.run(inbound_rx, cmd_rx));
         Ok(SipServer {
             transports,
             commands: cmd_tx,
             task,
+            draining,
         })
     }
 
@@ -233,6 +251,33 @@ impl SipServer {
     /// Stops the core (calls are dropped without BYE).
     pub fn abort(&self) {
         self.task.abort();
+    }
+
+    /// Stops taking calls (503 to new INVITEs and to OPTIONS), lets the calls in
+    /// progress finish until `deadline`, then ends those left with a BYE. Returns how
+    /// many calls had to be ended.
+    pub async fn drain(&self, deadline: std::time::Duration) -> usize {
+        self.draining
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        let until = tokio::time::Instant::now() + deadline;
+        loop {
+            let active = self.stats().await.map_or(0, |s| s.active_calls);
+            if active == 0 {
+                return 0;
+            }
+            if tokio::time::Instant::now() >= until {
+                let _ = self.commands.send(CoreCommand::HangUpAll).await;
+                // The BYEs' answers (or their timeouts) end the calls; give them a moment.
+                let grace = tokio::time::Instant::now() + std::time::Duration::from_secs(2);
+                while tokio::time::Instant::now() < grace
+                    && self.stats().await.is_some_and(|s| s.active_calls > 0)
+                {
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+                return active;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
     }
 }
 
@@ -257,9 +302,18 @@ struct Core {
     /// Calls answered in this drain whose 200 has not been handed to the socket yet.
     answering: Vec<Instant>,
     answer_latency_us: std::collections::VecDeque<u32>,
+    /// Set when the gateway drains for a shutdown: no new calls.
+    draining: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Core {
+    /// A call's event sink (tagged with its tenant), or the gateway's.
+    fn call_events(&self, key: &CallKey) -> EventSink {
+        self.calls
+            .get(key)
+            .map_or_else(|| self.events.clone(), |c| c.events.clone())
+    }
+
     async fn run(
         mut self,
         mut inbound: mpsc::Receiver<Received>,
@@ -332,7 +386,7 @@ impl Core {
                     return;
                 };
                 if let Some(duration_ms) = duration_ms {
-                    self.events.emit(CallEvent::PromptFinished {
+                    call.events.emit(CallEvent::PromptFinished {
                         call_id: key.0.clone(),
                         duration_ms,
                     });
@@ -347,6 +401,12 @@ impl Core {
                 }
             }
             CoreCommand::RtpTimeout(key) => self.hang_up(&key, "rtp-timeout"),
+            CoreCommand::HangUpAll => {
+                let keys: Vec<CallKey> = self.calls.keys().cloned().collect();
+                for key in keys {
+                    self.hang_up(&key, "shutdown");
+                }
+            }
             CoreCommand::Stats(reply) => {
                 let _ = reply.send(CoreStats {
                     active_calls: self.calls.len(),
@@ -388,7 +448,7 @@ impl Core {
                         && call.transfer.as_ref().is_some_and(|t| t.refer == txn)
                     {
                         let target = call.transfer.take().map(|t| t.target).unwrap_or_default();
-                        self.events.emit(CallEvent::Transfer {
+                        self.call_events(&key).emit(CallEvent::Transfer {
                             call_id: key.0.clone(),
                             target,
                             outcome: "failed: no answer to REFER".into(),
@@ -454,6 +514,15 @@ impl Core {
                 };
                 self.reply(txn, &request, StatusCode::OK, &[]);
                 self.finish(&key, "caller-bye");
+            }
+            Method::Options if self.draining.load(std::sync::atomic::Ordering::Relaxed) => {
+                // Proxies probe with OPTIONS: a draining node says it takes no calls.
+                self.reply(
+                    txn,
+                    &request,
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    &[("Retry-After", "30".into())],
+                );
             }
             Method::Options => {
                 let headers = [
