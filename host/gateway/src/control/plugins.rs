@@ -27,7 +27,11 @@ pub(super) fn replay(history: &[Activation]) -> Replayed {
         match step.action.as_str() {
             "activate" => {
                 let before = std::mem::replace(&mut r.bindings, step.bindings.clone());
-                r.previous.push(before);
+                // Rolling back to no plugins at all would break every call: the first
+                // activation has nothing before it.
+                if !before.is_empty() {
+                    r.previous.push(before);
+                }
                 r.canary = None;
             }
             "rollback" => {
@@ -540,7 +544,7 @@ mod tests {
         ];
         let r = replay(&history);
         assert_eq!(r.bindings.get("contacts").map(String::as_str), Some("v2"));
-        assert_eq!(r.previous.len(), 2);
+        assert_eq!(r.previous.len(), 1, "nothing before the first activation");
         assert_eq!(
             r.previous
                 .last()
