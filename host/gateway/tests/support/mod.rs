@@ -5,6 +5,7 @@
 
 pub mod baresip;
 pub mod erp;
+pub mod gateway;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
