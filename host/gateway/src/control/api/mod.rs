@@ -234,3 +234,336 @@ pub fn router(state: State) -> Router {
         .layer(axum::extract::DefaultBodyLimit::disable())
         .with_state(state)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use std::collections::BTreeSet;
+
+    use serde_json::Value;
+
+    /// The document `/v1/openapi.json` serves.
+    const OPENAPI: &str = include_str!("../openapi.json");
+    /// This file: the router is read from its source, so that the test cannot drift
+    /// from it.
+    const SOURCE: &str = include_str!("mod.rs");
+
+    /// HTTP methods as a route's handler chain names them (`get(h)`, `.post(h)`) and as
+    /// an OpenAPI path item's keys.
+    const METHODS: [&str; 8] = [
+        "get", "put", "post", "delete", "options", "head", "patch", "trace",
+    ];
+
+    /// Router building blocks this test does not read; finding one fails the test
+    /// rather than leaving routes out.
+    const UNREAD: [&str; 4] = ["nest", "nest_service", "merge", "route_service"];
+
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    enum Token {
+        Ident(String),
+        Str(String),
+        Punct(char),
+    }
+
+    /// Rust source as identifiers, string literals and punctuation; whitespace and
+    /// comments are dropped.
+    fn tokens(source: &str) -> Vec<Token> {
+        let mut out = Vec::new();
+        let mut chars = source.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                c if c.is_whitespace() => {}
+                '/' if chars.peek() == Some(&'/') => {
+                    for c in chars.by_ref() {
+                        if c == '\n' {
+                            break;
+                        }
+                    }
+                }
+                '/' if chars.peek() == Some(&'*') => {
+                    chars.next();
+                    let mut last = ' ';
+                    for c in chars.by_ref() {
+                        if last == '*' && c == '/' {
+                            break;
+                        }
+                        last = c;
+                    }
+                }
+                '"' => {
+                    let mut text = String::new();
+                    while let Some(c) = chars.next() {
+                        match c {
+                            '\\' => text.extend(chars.next()),
+                            '"' => break,
+                            c => text.push(c),
+                        }
+                    }
+                    out.push(Token::Str(text));
+                }
+                '\'' => {
+                    // A character literal ('x', '\n', '"') is skipped; a lifetime ('a) is
+                    // punctuation and an identifier.
+                    let ahead: Vec<char> = chars.clone().take(2).collect();
+                    if ahead.first() == Some(&'\\') {
+                        chars.next();
+                        chars.next();
+                        for c in chars.by_ref() {
+                            if c == '\'' {
+                                break;
+                            }
+                        }
+                    } else if ahead.get(1) == Some(&'\'') {
+                        chars.next();
+                        chars.next();
+                    } else {
+                        out.push(Token::Punct('\''));
+                    }
+                }
+                c if c.is_alphabetic() || c == '_' => {
+                    let mut name = String::from(c);
+                    while let Some(&next) = chars.peek() {
+                        if !(next.is_alphanumeric() || next == '_') {
+                            break;
+                        }
+                        name.push(next);
+                        chars.next();
+                    }
+                    out.push(Token::Ident(name));
+                }
+                c => out.push(Token::Punct(c)),
+            }
+        }
+        out
+    }
+
+    fn is_ident(token: Option<&Token>, name: &str) -> bool {
+        matches!(token, Some(Token::Ident(n)) if n == name)
+    }
+
+    /// Whether `body[i..]` starts with `.name(`.
+    fn is_method_call(body: &[Token], i: usize, name: &str) -> bool {
+        body.get(i) == Some(&Token::Punct('.'))
+            && is_ident(body.get(i + 1), name)
+            && body.get(i + 2) == Some(&Token::Punct('('))
+    }
+
+    /// The (method, path) pairs of `pub fn router` in `source`: every
+    /// `.route("PATH", get(a).post(b))` call, however it is wrapped over lines, with the
+    /// methods of its handler chain.
+    fn routes_in(source: &str) -> BTreeSet<(String, String)> {
+        let start = source
+            .find("pub fn router(")
+            .expect("the source has `pub fn router(`");
+        let all = tokens(&source[start..]);
+        let open = all
+            .iter()
+            .position(|t| *t == Token::Punct('{'))
+            .expect("`router` has a body");
+        let mut depth = 0usize;
+        let mut close = None;
+        for (i, t) in all.iter().enumerate().skip(open) {
+            match t {
+                Token::Punct('{') => depth += 1,
+                Token::Punct('}') => {
+                    depth -= 1;
+                    if depth == 0 {
+                        close = Some(i);
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let body = &all[open..=close.expect("`router`'s body is closed")];
+
+        let mut routes = BTreeSet::new();
+        for i in 0..body.len() {
+            for name in UNREAD {
+                assert!(
+                    !is_method_call(body, i, name),
+                    "the router calls `.{name}(`, which this test does not read; teach it"
+                );
+            }
+            if !is_method_call(body, i, "route") {
+                continue;
+            }
+            let Some(Token::Str(path)) = body.get(i + 3) else {
+                panic!(
+                    "a `.route(` call does not start with a string literal path: {:?}",
+                    body.get(i + 3)
+                );
+            };
+            // The handler chain: up to the `)` that closes `.route(`.
+            let mut depth = 1usize;
+            let mut methods = Vec::new();
+            let mut j = i + 4;
+            while depth > 0 {
+                match body.get(j) {
+                    Some(Token::Punct('(')) => depth += 1,
+                    Some(Token::Punct(')')) => depth -= 1,
+                    Some(Token::Ident(name)) if body.get(j + 1) == Some(&Token::Punct('(')) => {
+                        assert!(
+                            name != "any" && name != "on",
+                            "route {path} uses `{name}(`, which this test does not read; \
+                             name each method"
+                        );
+                        if METHODS.contains(&name.as_str()) {
+                            methods.push(name.to_uppercase());
+                        }
+                    }
+                    Some(_) => {}
+                    None => panic!("the `.route(` call for {path} is not closed"),
+                }
+                j += 1;
+            }
+            assert!(
+                !methods.is_empty(),
+                "found no method (get(, .post(, …) in the route for {path}"
+            );
+            for m in methods {
+                routes.insert((m, path.clone()));
+            }
+        }
+        routes
+    }
+
+    /// The (method, path) pairs the OpenAPI document describes.
+    fn documented(doc: &Value) -> BTreeSet<(String, String)> {
+        let paths = doc["paths"]
+            .as_object()
+            .expect("the document has a `paths` object");
+        let mut out = BTreeSet::new();
+        for (path, item) in paths {
+            let item = item
+                .as_object()
+                .unwrap_or_else(|| panic!("paths[{path:?}] is not an object"));
+            for key in item.keys() {
+                if METHODS.contains(&key.as_str()) {
+                    out.insert((key.to_uppercase(), path.clone()));
+                }
+            }
+        }
+        out
+    }
+
+    fn document() -> Value {
+        serde_json::from_str(OPENAPI).expect("openapi.json is valid JSON")
+    }
+
+    fn listed(pairs: &BTreeSet<(String, String)>) -> String {
+        if pairs.is_empty() {
+            return "  (none)".into();
+        }
+        pairs
+            .iter()
+            .map(|(method, path)| format!("  {method} {path}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn the_document_is_openapi_3_1() {
+        let doc = document();
+        let version = doc["openapi"].as_str().unwrap_or_default();
+        assert!(
+            version.starts_with("3.1"),
+            "`openapi` must be 3.1.x, not {:?}",
+            doc["openapi"]
+        );
+    }
+
+    #[test]
+    fn the_document_describes_exactly_the_routes_served() {
+        let served = routes_in(SOURCE);
+        assert!(
+            served.contains(&("GET".to_string(), "/v1/openapi.json".to_string())),
+            "the routes were not read from the source: {served:?}"
+        );
+        let described = documented(&document());
+        let undocumented: BTreeSet<_> = served.difference(&described).cloned().collect();
+        let unserved: BTreeSet<_> = described.difference(&served).cloned().collect();
+        assert!(
+            undocumented.is_empty() && unserved.is_empty(),
+            "openapi.json and the router in api/mod.rs disagree.\n\
+             Served by the router but missing from openapi.json:\n{}\n\
+             In openapi.json but not served by the router:\n{}",
+            listed(&undocumented),
+            listed(&unserved)
+        );
+    }
+
+    #[test]
+    fn every_reference_resolves_and_operation_ids_are_unique() {
+        fn refs<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
+            match value {
+                Value::Object(o) => {
+                    if let Some(Value::String(r)) = o.get("$ref") {
+                        out.push(r);
+                    }
+                    o.values().for_each(|v| refs(v, out));
+                }
+                Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
+                _ => {}
+            }
+        }
+        let doc = document();
+        let mut all = Vec::new();
+        refs(&doc, &mut all);
+        let dangling: Vec<&str> = all
+            .into_iter()
+            .filter(|r| {
+                r.strip_prefix('#')
+                    .and_then(|pointer| doc.pointer(pointer))
+                    .is_none()
+            })
+            .collect();
+        assert!(dangling.is_empty(), "unresolved $refs: {dangling:?}");
+
+        let mut seen = BTreeSet::new();
+        for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+            for (method, operation) in item.as_object().into_iter().flatten() {
+                if !METHODS.contains(&method.as_str()) {
+                    continue;
+                }
+                let id = operation["operationId"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{method} {path} has no operationId"));
+                assert!(seen.insert(id), "operationId {id} is used twice");
+            }
+        }
+    }
+
+    #[test]
+    fn routes_are_read_however_rustfmt_wraps_them() {
+        let source = r#"
+            pub fn router(state: State) -> Router {
+                Router::new()
+                    .route("/a", get(x::a))
+                    // .route("/commented", get(x::no))
+                    .route(
+                        "/b/{id}",
+                        get(x::get_one)
+                            .put(x::replace)
+                            .delete(x::remove),
+                    )
+                    .route("/c", post(x::post_it)) /* .route("/d", get(x::no)) */
+                    .fallback(x::none)
+                    .with_state(state)
+            }
+            fn after() { let _ = ".route(\"/e\", get(x::no))"; }
+        "#;
+        let expected: BTreeSet<(String, String)> = [
+            ("GET", "/a"),
+            ("GET", "/b/{id}"),
+            ("PUT", "/b/{id}"),
+            ("DELETE", "/b/{id}"),
+            ("POST", "/c"),
+        ]
+        .into_iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
+        assert_eq!(routes_in(source), expected);
+    }
+}

@@ -1,0 +1,107 @@
+//! The dashboard in headless Chromium (Debian's, driven by playwright-core from
+//! `tests/browser/dashboard.mjs`): log in, watch a real SIP call appear live and end,
+//! open its detail with the transcript, activate another plugin version. The driver
+//! writes screenshots; the gateway's own state is checked here.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+use support::gateway::{Gateway, new_version_of};
+use support::{TempDir, assert_sipp_ok, sipp};
+
+#[test]
+fn dashboard_shows_a_live_call_its_transcript_and_activates_a_version() {
+    support::which("chromium", "chromium");
+    support::which("node", "nodejs");
+    let browser = support::repo_tests().join("browser");
+    assert!(
+        browser.join("node_modules/playwright-core").is_dir(),
+        "run scripts/setup (npm ci in tests/browser)"
+    );
+    let erp = support::erp::Erp::start();
+    let dir = TempDir::new("dashboard");
+    let tenant = support::erp::office_tenant_file(&dir.path().join("tenant"), &erp.addr);
+    let gw = Gateway::start(dir.path(), &dir.path().join("data"), &[tenant], "");
+    let token = gw.token();
+    let wasm = std::fs::read(voxgate_runtime::testing::plugin_path("demo-shop")).unwrap();
+    let (status, body) = gw.http(
+        "POST",
+        "/v1/tenants/demo/plugins?name=demo-shop",
+        Some(&token),
+        Some(("application/wasm", &new_version_of(&wasm, "dashboard"))),
+    );
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+    let v2 = serde_json::from_slice::<Value>(&body).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Screenshots are kept where CI can pick them up.
+    let shots = support::manifest_dir().join("../../target/screenshots/dashboard");
+    let _ = std::fs::remove_dir_all(&shots);
+    std::fs::create_dir_all(&shots).unwrap();
+    let mut driver = Command::new("timeout")
+        .arg("300")
+        .arg("node")
+        .arg(browser.join("dashboard.mjs"))
+        .env("VOXGATE_URL", format!("http://{}/", gw.admin))
+        .env("VOXGATE_TOKEN", &token)
+        .env("VOXGATE_TENANT", "demo")
+        .env("SCREENSHOT_DIR", &shots)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("run node");
+    let stdout = BufReader::new(driver.stdout.take().unwrap());
+    let mut lines = Vec::new();
+    let mut call = None;
+    for line in stdout.lines() {
+        let line = line.unwrap();
+        println!("driver: {line}");
+        if line == "ready-for-call" {
+            let (dir, sip) = (dir.path().to_path_buf(), gw.sip);
+            call = Some(std::thread::spawn(move || {
+                sipp(&dir, sip, "call.xml", "100", &[], Duration::from_secs(40))
+            }));
+        }
+        lines.push(line);
+    }
+    let status = driver.wait().unwrap();
+    let out = call.expect("the driver never got ready").join().unwrap();
+    assert_sipp_ok(&out, "the call the dashboard watches", dir.path());
+    assert!(status.success(), "driver failed: {lines:?}");
+
+    let saw = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("saw-call "))
+        .expect("saw-call");
+    assert!(lines.contains(&format!("call-ended {saw}")), "{lines:?}");
+    let turns: usize = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("detail-turns "))
+        .and_then(|n| n.parse().ok())
+        .expect("detail-turns");
+    assert!(turns >= 1);
+    // The transcript the page showed is the stored one.
+    let detail = gw.get_json(&format!("/v1/tenants/demo/calls/{saw}"), &token);
+    let stored = detail["record"]["turns"].as_array().unwrap();
+    let first = &stored[0];
+    let shown = format!(
+        "turn {} {}",
+        first["who"].as_str().unwrap(),
+        first["text"].as_str().unwrap().split_whitespace().collect::<Vec<_>>().join(" ")
+    );
+    assert!(lines.contains(&shown), "{shown:?} not in {lines:?}");
+    assert!(lines.contains(&format!("activated {v2}")), "{lines:?}");
+    let plugins = gw.get_json("/v1/tenants/demo/plugins", &token);
+    assert_eq!(plugins["active"]["bindings"]["contacts"], v2.as_str());
+    for shot in ["live-call.png", "call-detail.png", "plugins.png", "kpis.png"] {
+        let png = std::fs::read(shots.join(shot)).unwrap_or_default();
+        assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "{shot}");
+    }
+}
