@@ -1314,3 +1314,169 @@ async fn the_live_stream_shows_each_token_only_its_tenants_events() {
     );
     assert!(activated, "beta saw its plugin activation");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alert_rules_fire_notify_a_webhook_and_resolve() {
+    let api = Api::new().await;
+    let op = api.operator().await;
+    let hook = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let hook_addr = hook.local_addr().unwrap();
+    let received = std::thread::spawn(move || {
+        let (mut s, _) = hook.accept().unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut raw = Vec::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = s.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            raw.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&raw);
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let len = head
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .map(|v| v.trim().parse::<usize>().unwrap())
+                    })
+                    .unwrap_or(0);
+                if body.len() >= len {
+                    break;
+                }
+            }
+        }
+        s.write_all(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
+            .unwrap();
+        String::from_utf8_lossy(&raw).to_string()
+    });
+    let mut config = beta_config();
+    config["allowed_hosts"] = json!([hook_addr.to_string()]);
+    config["alerts"] = json!([{
+        "name": "plugin errors",
+        "metric": "plugin-error-rate",
+        "above": 0.5,
+        "min_samples": 4,
+        "notify": {"webhook": format!("http://{hook_addr}/alerts")},
+    }]);
+    let r = api
+        .json(Method::POST, "/v1/tenants", &op, config.clone())
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.json());
+    let mut bad = config.clone();
+    bad["id"] = json!("gamma");
+    bad["numbers"] = json!(["300"]);
+    bad["alerts"][0]["notify"] = json!({"webhook": "ftp://x"});
+    assert_eq!(
+        api.json(Method::POST, "/v1/tenants", &op, bad).await.status,
+        StatusCode::BAD_REQUEST
+    );
+
+    api.plane.evaluate_alerts().await;
+    let sink = api.sink.for_tenant("beta");
+    let plugin_call = |outcome: &str| CallEvent::PluginCall {
+        call_id: "c".into(),
+        function: "orders.get".into(),
+        outcome: outcome.into(),
+        duration_us: 900,
+        plugin: "p".into(),
+        version: "v".into(),
+    };
+    for outcome in ["unavailable", "trap", "ok", "deadline"] {
+        sink.emit(plugin_call(outcome));
+    }
+    api.plane.evaluate_alerts().await;
+    let alerts = api.get("/v1/tenants/beta/alerts", &op).await.json();
+    assert_eq!(alerts["rules"][0]["name"], "plugin errors");
+    assert_eq!(alerts["firing"][0]["rule"], "plugin errors", "{alerts}");
+    assert_eq!(alerts["firing"][0]["value"], 0.75);
+    let posted = received.join().unwrap();
+    assert!(posted.starts_with("POST /alerts"), "{posted}");
+    assert!(
+        posted.contains("\"plugin errors\"") && posted.contains("\"beta\""),
+        "{posted}"
+    );
+    // Another tenant's alerts are not this token's business.
+    let acme = api
+        .json(
+            Method::POST,
+            "/v1/tokens",
+            &op,
+            json!({"name": "acme", "tenant": "acme"}),
+        )
+        .await
+        .json()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        api.get("/v1/tenants/beta/alerts", &acme).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        api.get("/v1/tenants/acme/alerts", &acme).await.json()["firing"],
+        json!([])
+    );
+
+    for _ in 0..20 {
+        sink.emit(plugin_call("ok"));
+    }
+    api.plane.evaluate_alerts().await;
+    let alerts = api.get("/v1/tenants/beta/alerts", &op).await.json();
+    assert_eq!(alerts["firing"], json!([]), "resolved: {alerts}");
+    let audit = api.get("/v1/audit?tenant=beta", &op).await.json();
+    assert!(
+        audit["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "alert.firing")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_removes_old_transcripts_and_recordings() {
+    let api = Api::new().await;
+    let op = api.operator().await;
+    let mut config = beta_config();
+    config["retention_days"] = json!(30);
+    api.json(Method::POST, "/v1/tenants", &op, config).await;
+    api.call("beta", "old", "+441", "completed").await;
+    api.call("beta", "new", "+442", "completed").await;
+    let data = api.plane.tenant_data("beta").unwrap();
+    std::fs::create_dir_all(data.recordings_dir()).unwrap();
+    std::fs::write(data.recordings_dir().join("old.vxrec"), b"sealed").unwrap();
+    let sixty_days_ago = voxgate::control::now_ms() - 60 * 86_400_000;
+    data.store
+        .call_started(&voxgate_store::NewCall {
+            call_id: "old".into(),
+            caller: "+441".into(),
+            called: "100".into(),
+            started_at: sixty_days_ago,
+        })
+        .unwrap();
+    data.store
+        .call_ended(
+            "old",
+            &voxgate_store::CallEnd {
+                ended_at: sixty_days_ago + 4000,
+                duration_ms: 4000,
+                reason: "caller-bye".into(),
+                rtp: None,
+                recording: Some("old.vxrec".into()),
+            },
+        )
+        .unwrap();
+    api.plane.expire_old_data().await;
+    let old = api.get("/v1/tenants/beta/calls/old", &op).await.json();
+    assert_eq!(old["record"]["turns"], json!([]), "{old}");
+    assert_eq!(old["recording"], false);
+    assert!(old["expired_at"].is_string());
+    assert!(!data.recordings_dir().join("old.vxrec").exists());
+    let new = api.get("/v1/tenants/beta/calls/new", &op).await.json();
+    assert_eq!(
+        new["record"]["turns"].as_array().unwrap().len(),
+        2,
+        "recent calls keep theirs"
+    );
+}

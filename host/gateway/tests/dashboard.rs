@@ -94,13 +94,23 @@ fn dashboard_shows_a_live_call_its_transcript_and_activates_a_version() {
     let shown = format!(
         "turn {} {}",
         first["who"].as_str().unwrap(),
-        first["text"].as_str().unwrap().split_whitespace().collect::<Vec<_>>().join(" ")
+        first["text"]
+            .as_str()
+            .unwrap()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
     );
     assert!(lines.contains(&shown), "{shown:?} not in {lines:?}");
     assert!(lines.contains(&format!("activated {v2}")), "{lines:?}");
     let plugins = gw.get_json("/v1/tenants/demo/plugins", &token);
     assert_eq!(plugins["active"]["bindings"]["contacts"], v2.as_str());
-    for shot in ["live-call.png", "call-detail.png", "plugins.png", "kpis.png"] {
+    for shot in [
+        "live-call.png",
+        "call-detail.png",
+        "plugins.png",
+        "kpis.png",
+    ] {
         let png = std::fs::read(shots.join(shot)).unwrap_or_default();
         assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "{shot}");
     }

@@ -132,6 +132,7 @@ pub(crate) async fn serve(g: Gateway) -> anyhow::Result<()> {
     }
     plane.recover().await;
     plane.spawn_retention();
+    plane.spawn_alerts();
     if let Some(path) = plane
         .ensure_operator_token()
         .await

@@ -8,6 +8,7 @@
 //! every change through the API is stored first and applied second, so a restart comes
 //! back to exactly what was last accepted.
 
+pub mod alerts;
 pub mod api;
 pub mod auth;
 pub mod live;
@@ -127,6 +128,7 @@ pub struct ControlPlane {
     built: Mutex<HashMap<String, (i64, Arc<TenantRuntime>)>>,
     pub live: live::Hub,
     pub metrics: Arc<metrics::Metrics>,
+    pub alerts: alerts::Alerts,
     /// Set while draining for a shutdown (shared with the SIP core).
     pub draining: Arc<AtomicBool>,
     /// One tenant change at a time: each checks numbers against the directory it
@@ -173,6 +175,7 @@ impl ControlPlane {
             built: Mutex::new(HashMap::new()),
             live: live::Hub::new(),
             metrics,
+            alerts: alerts::Alerts::default(),
             draining: Arc::new(AtomicBool::new(false)),
             changes: tokio::sync::Mutex::new(()),
             max_upload: std::sync::atomic::AtomicUsize::new(DEFAULT_MAX_UPLOAD),

@@ -51,6 +51,9 @@ pub struct TenantConfig {
     pub recording: bool,
     /// Transcripts and recordings older than this many days are deleted.
     pub retention_days: Option<u32>,
+    /// Rules on the tenant's metrics that raise alerts.
+    #[serde(default)]
+    pub alerts: Vec<crate::control::alerts::AlertRule>,
 }
 
 /// A secret, literally or from an environment variable (preferred: files get copied).
@@ -227,6 +230,28 @@ impl TenantConfig {
         }
         for h in &self.allowed_hosts {
             AllowedHost::parse(h).map_err(|e| self.invalid(e.to_string()))?;
+        }
+        for (i, rule) in self.alerts.iter().enumerate() {
+            if rule.name.is_empty() || self.alerts[..i].iter().any(|r| r.name == rule.name) {
+                return Err(self.invalid(format!(
+                    "alerts: each rule needs a name of its own (`{}`)",
+                    rule.name
+                )));
+            }
+            if !rule.above.is_finite() || rule.above < 0.0 {
+                return Err(self.invalid(format!(
+                    "alert `{}`: `above` must be a number of 0 or more",
+                    rule.name
+                )));
+            }
+            if let crate::control::alerts::Notify::Webhook(url) = &rule.notify
+                && !(url.starts_with("http://") || url.starts_with("https://"))
+            {
+                return Err(self.invalid(format!(
+                    "alert `{}`: the webhook `{url}` is not an http(s) URL",
+                    rule.name
+                )));
+            }
         }
         for (key, s) in &self.secrets {
             if let SecretValue::Env { env } = s

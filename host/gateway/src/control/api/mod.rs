@@ -224,6 +224,7 @@ pub fn router(state: State) -> Router {
             get(calls::recording),
         )
         .route("/v1/tenants/{tenant}/stats", get(calls::stats))
+        .route("/v1/tenants/{tenant}/alerts", get(tenants::alerts))
         .route(
             "/v1/tenants/{tenant}/credits",
             get(admin::credits).post(admin::add_credits),

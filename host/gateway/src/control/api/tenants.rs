@@ -205,3 +205,16 @@ pub(super) async fn remove_agent(
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// The tenant's alert rules (set in its config) and those firing now.
+pub(super) async fn alerts(
+    AxumState(state): AxumState<State>,
+    who: Principal,
+    Path(tenant): Path<String>,
+) -> Result<impl IntoResponse, Error> {
+    let rules = field(&state, &who, &tenant, "alerts").await?;
+    let rules = if rules.is_null() { json!([]) } else { rules };
+    Ok(axum::Json(
+        json!({ "rules": rules, "firing": state.alerts.firing(&tenant) }),
+    ))
+}
