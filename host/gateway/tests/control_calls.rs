@@ -332,4 +332,69 @@ fn recordings_are_sealed_on_disk() {
         checked += 1;
     }
     assert!(checked > 3, "checked {checked} pieces of audio");
+    drop(gw);
+
+    // The tenant moves to another store with `tenant export` / `import`; its call and
+    // its recording (the key goes along) are there.
+    let export = dir.path().join("export");
+    let run = |args: &[&std::ffi::OsStr]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_voxgate"))
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let data = dir.path().join("data");
+    let said = run(&[
+        "tenant".as_ref(),
+        "export".as_ref(),
+        "demo".as_ref(),
+        "--out".as_ref(),
+        export.as_os_str(),
+        "--data-dir".as_ref(),
+        data.as_os_str(),
+    ]);
+    assert!(said.contains("1 calls, 1 recordings"), "{said}");
+    let elsewhere = dir.path().join("elsewhere");
+    run(&[
+        "tenant".as_ref(),
+        "import".as_ref(),
+        export.as_os_str(),
+        "--data-dir".as_ref(),
+        elsewhere.as_os_str(),
+    ]);
+    let again = std::process::Command::new(env!("CARGO_BIN_EXE_voxgate"))
+        .args(["tenant", "import"])
+        .arg(&export)
+        .arg("--data-dir")
+        .arg(&elsewhere)
+        .output()
+        .unwrap();
+    assert!(
+        !again.status.success(),
+        "a second import of the same tenant is refused"
+    );
+    let moved_dir = dir.path().join("moved");
+    std::fs::create_dir_all(&moved_dir).unwrap();
+    let moved = Gateway::start(&moved_dir, &elsewhere, &[], "");
+    let token = moved.token();
+    let detail = moved.get_json(&format!("/v1/tenants/demo/calls/{call_id}"), &token);
+    assert_eq!(detail["recording"], true);
+    let (status, wav_again) = moved.http(
+        "GET",
+        &format!("/v1/tenants/demo/calls/{call_id}/recording"),
+        Some(&token),
+        None,
+    );
+    assert_eq!(status, 200);
+    assert_eq!(
+        wav_again, wav,
+        "the same recording, opened with the exported key"
+    );
 }

@@ -246,9 +246,10 @@ transfer_to = "sip:agent@127.0.0.1:{target_port}"
     let ends = ended(&vg, 1);
     assert_eq!(ends[0]["reason"], "transferred");
     let transfer = vg.events_of("transfer");
-    assert_eq!(transfer[0]["outcome"], "completed");
+    assert_eq!(transfer[0]["outcome"], "started");
+    assert_eq!(transfer[1]["outcome"], "completed");
     assert_eq!(
-        transfer[0]["target"],
+        transfer[1]["target"],
         format!("sip:agent@127.0.0.1:{target_port}")
     );
 }

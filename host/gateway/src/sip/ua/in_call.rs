@@ -125,6 +125,12 @@ impl Core {
         if let Some(txn) = self.send_in_dialog(key, Method::Refer, &headers)
             && let Some(call) = self.calls.get_mut(key)
         {
+            // Until the REFER's outcome, the caller waits for a human.
+            call.events.emit(CallEvent::Transfer {
+                call_id: key.0.clone(),
+                target: target.clone(),
+                outcome: "started".into(),
+            });
             call.transfer = Some(Transfer { target, refer: txn });
         }
     }
