@@ -343,7 +343,7 @@ impl ControlPlane {
         actor: &str,
     ) -> Result<PluginsView, Error> {
         let data = self.data_of(tenant)?;
-        let _one = data.plugin_changes.lock().await;
+        let _one_change = data.plugin_changes.lock().await;
         let id = self.resolve(&data, version).await?;
         let v = self.version(&data, &id).await?;
         let state = self.history(&data).await?;
@@ -367,7 +367,7 @@ impl ControlPlane {
     /// Returns to the bindings before the last activation.
     pub async fn rollback(&self, tenant: &str, actor: &str) -> Result<PluginsView, Error> {
         let data = self.data_of(tenant)?;
-        let _one = data.plugin_changes.lock().await;
+        let _one_change = data.plugin_changes.lock().await;
         let state = self.history(&data).await?;
         let Some(previous) = state.previous.last().cloned() else {
             return Err(Error::Conflict(
@@ -404,7 +404,7 @@ impl ControlPlane {
             )));
         }
         let data = self.data_of(tenant)?;
-        let _one = data.plugin_changes.lock().await;
+        let _one_change = data.plugin_changes.lock().await;
         let id = self.resolve(&data, version).await?;
         let v = self.version(&data, &id).await?;
         let state = self.history(&data).await?;
@@ -425,7 +425,7 @@ impl ControlPlane {
 
     pub async fn stop_canary(&self, tenant: &str, actor: &str) -> Result<PluginsView, Error> {
         let data = self.data_of(tenant)?;
-        let _one = data.plugin_changes.lock().await;
+        let _one_change = data.plugin_changes.lock().await;
         let state = self.history(&data).await?;
         if state.canary.is_none() {
             return Err(Error::Conflict("no canary is running".into()));
@@ -457,7 +457,7 @@ impl ControlPlane {
             return Ok(());
         }
         let data = self.data_of(tenant)?;
-        let _one = data.plugin_changes.lock().await;
+        let _one_change = data.plugin_changes.lock().await;
         let state = self.history(&data).await?;
         let mut bindings = Bindings::new();
         for (id, only) in wanted {

@@ -127,7 +127,7 @@ impl ControlPlane {
     /// its numbers is taken.
     pub async fn create_tenant(&self, value: Value, actor: &str) -> Result<TenantView, Error> {
         let config = Self::checked_body(&value)?;
-        let _one = self.changes.lock().await;
+        let one_change = self.changes.lock().await;
         self.check_against_others(&config)?;
         let mut key = [0u8; 32];
         getrandom::fill(&mut key)
@@ -144,7 +144,7 @@ impl ControlPlane {
         let stored = row.clone();
         blocking(move || Ok(control.create_tenant(&stored)?)).await?;
         self.rebuild().await?;
-        drop(_one);
+        drop(one_change);
         self.audit(
             actor,
             Some(&row.id),
@@ -171,7 +171,7 @@ impl ControlPlane {
                 config.id
             )));
         }
-        let _one = self.changes.lock().await;
+        let one_change = self.changes.lock().await;
         let mut row = self.tenant_row(id).await?;
         self.check_against_others(&config)?;
         row.config = value.to_string();
@@ -181,7 +181,7 @@ impl ControlPlane {
         let (key, config_text, at) = (id.to_string(), row.config.clone(), row.updated_at);
         blocking(move || Ok(control.update_tenant(&key, &config_text, at)?)).await?;
         self.rebuild().await?;
-        drop(_one);
+        drop(one_change);
         self.audit(actor, Some(id), action, id, String::new()).await;
         self.view(&row)
     }
@@ -209,7 +209,7 @@ impl ControlPlane {
     /// Deletes a tenant: it takes no new calls; its folder is moved aside to
     /// `<data>/deleted/<id>-<ms>` for the operator to keep or remove.
     pub async fn delete_tenant(&self, id: &str, actor: &str) -> Result<(), Error> {
-        let _one = self.changes.lock().await;
+        let one_change = self.changes.lock().await;
         let control = self.control.clone();
         let key = id.to_string();
         blocking(move || Ok(control.delete_tenant(&key)?)).await?;
@@ -237,7 +237,7 @@ impl ControlPlane {
             Ok(to) => format!("data moved to {}", to.display()),
             Err(e) => format!("data left in place: {e}"),
         };
-        drop(_one);
+        drop(one_change);
         self.audit(actor, Some(id), "tenant.delete", id, detail)
             .await;
         Ok(())
@@ -250,7 +250,8 @@ impl ControlPlane {
         let text = tokio::fs::read_to_string(path)
             .await
             .map_err(|e| Error::BadRequest(format!("cannot read {}: {e}", path.display())))?;
-        let config = TenantConfig::load(path).map_err(|e| Error::BadRequest(e.to_string()))?;
+        let config = TenantConfig::from_file_text(&text, path)
+            .map_err(|e| Error::BadRequest(e.to_string()))?;
         let value: toml::Value = toml::from_str(&text)
             .map_err(|e| Error::BadRequest(format!("{}: {e}", path.display())))?;
         let value = serde_json::to_value(value)

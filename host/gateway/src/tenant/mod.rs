@@ -145,7 +145,12 @@ impl TenantConfig {
             path: path.display().to_string(),
             source,
         })?;
-        let mut config = TenantConfig::parse(&text, &path.display().to_string())?;
+        TenantConfig::from_file_text(&text, path)
+    }
+
+    /// A tenant file's text, read from `path`.
+    pub fn from_file_text(text: &str, path: &Path) -> Result<TenantConfig, TenantError> {
+        let mut config = TenantConfig::parse(text, &path.display().to_string())?;
         // Plugin paths are relative to the tenant file.
         if let Some(dir) = path.parent() {
             for p in config.plugins.values_mut() {

@@ -102,11 +102,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Error> {
         let q = parts.uri.query().unwrap_or_default();
-        serde_urlencoded_like(q).map(Query)
+        parse_query(q).map(Query)
     }
 }
 
-fn serde_urlencoded_like<T: DeserializeOwned>(q: &str) -> Result<T, Error> {
+fn parse_query<T: DeserializeOwned>(q: &str) -> Result<T, Error> {
     axum::extract::Query::<T>::try_from_uri(
         &format!("/?{q}")
             .parse()
