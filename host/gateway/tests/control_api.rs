@@ -143,6 +143,20 @@ impl Api {
             .secret
     }
 
+    /// A token of `tenant`, made through the API by the operator `op`.
+    async fn tenant_token(&self, op: &str, tenant: &str) -> String {
+        let made = self
+            .json(
+                Method::POST,
+                "/v1/tokens",
+                op,
+                json!({"name": tenant, "tenant": tenant}),
+            )
+            .await;
+        assert_eq!(made.status, StatusCode::CREATED);
+        made.json()["token"].as_str().unwrap().to_string()
+    }
+
     /// A call as the SIP core reports it, with a dialog record; waits until stored.
     async fn call(&self, tenant: &str, call_id: &str, caller: &str, outcome: &str) {
         let sink = self.sink.for_tenant(tenant);
@@ -436,18 +450,7 @@ async fn tenants_numbers_schedules_and_agents() {
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
 
-    let beta = api
-        .json(
-            Method::POST,
-            "/v1/tokens",
-            &op,
-            json!({"name": "beta", "tenant": "beta"}),
-        )
-        .await
-        .json()["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let beta = api.tenant_token(&op, "beta").await;
     let r = api
         .json(Method::POST, "/v1/tenants", &beta, json!({}))
         .await;
@@ -659,18 +662,7 @@ async fn plugins_upload_activate_canary_and_roll_back() {
     let op = api.operator().await;
     api.json(Method::POST, "/v1/tenants", &op, beta_config())
         .await;
-    let beta = api
-        .json(
-            Method::POST,
-            "/v1/tokens",
-            &op,
-            json!({"name": "beta", "tenant": "beta"}),
-        )
-        .await
-        .json()["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let beta = api.tenant_token(&op, "beta").await;
     let before = api.get("/v1/tenants/acme/plugins", &op).await.json();
     let shop = before["active"]["bindings"]["contacts"]
         .as_str()
@@ -901,25 +893,8 @@ async fn calls_recordings_kpis_and_credits_stay_within_their_tenant() {
     let op = api.operator().await;
     api.json(Method::POST, "/v1/tenants", &op, beta_config())
         .await;
-    let token = |tenant: &'static str| {
-        let api = &api;
-        let op = op.clone();
-        async move {
-            api.json(
-                Method::POST,
-                "/v1/tokens",
-                &op,
-                json!({"name": tenant, "tenant": tenant}),
-            )
-            .await
-            .json()["token"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        }
-    };
-    let acme = token("acme").await;
-    let beta = token("beta").await;
+    let acme = api.tenant_token(&op, "acme").await;
+    let beta = api.tenant_token(&op, "beta").await;
     api.call("acme", "a-1", "+441", "completed").await;
     api.call("acme", "a-2", "+442", "transferred").await;
     api.call("beta", "b-1", "+449", "completed").await;
@@ -1217,24 +1192,10 @@ async fn the_live_stream_shows_each_token_only_its_tenants_events() {
     let op = api.operator().await;
     api.json(Method::POST, "/v1/tenants", &op, beta_config())
         .await;
-    let made = |tenant: &'static str| {
-        let api = &api;
-        let op = op.clone();
-        async move {
-            api.json(
-                Method::POST,
-                "/v1/tokens",
-                &op,
-                json!({"name": tenant, "tenant": tenant}),
-            )
-            .await
-            .json()["token"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        }
-    };
-    let (acme, beta) = (made("acme").await, made("beta").await);
+    let (acme, beta) = (
+        api.tenant_token(&op, "acme").await,
+        api.tenant_token(&op, "beta").await,
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let router = api.router.clone();
@@ -1397,18 +1358,7 @@ async fn alert_rules_fire_notify_a_webhook_and_resolve() {
         "{posted}"
     );
     // Another tenant's alerts are not this token's business.
-    let acme = api
-        .json(
-            Method::POST,
-            "/v1/tokens",
-            &op,
-            json!({"name": "acme", "tenant": "acme"}),
-        )
-        .await
-        .json()["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let acme = api.tenant_token(&op, "acme").await;
     assert_eq!(
         api.get("/v1/tenants/beta/alerts", &acme).await.status,
         StatusCode::FORBIDDEN

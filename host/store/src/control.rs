@@ -5,8 +5,8 @@
 //! hashes: they are 256-bit random secrets, so a fast hash is enough, and the file
 //! leaking does not leak a usable token. Times are unix milliseconds (UTC).
 
-use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::path::Path;
+use std::sync::MutexGuard;
 
 use rusqlite::{Connection, OptionalExtension, Row};
 
@@ -89,26 +89,22 @@ pub trait ControlStore: Send + Sync + std::fmt::Debug {
 /// The control plane in an SQLite file.
 #[derive(Debug)]
 pub struct SqliteControlStore {
-    conn: Mutex<Connection>,
-    path: PathBuf,
+    db: schema::Db,
 }
 
 impl SqliteControlStore {
     pub fn open(path: impl AsRef<Path>) -> Result<SqliteControlStore, OpenError> {
-        let path = path.as_ref();
-        let conn = schema::open(path, &schema::CONTROL)?;
         Ok(SqliteControlStore {
-            conn: Mutex::new(conn),
-            path: path.to_owned(),
+            db: schema::Db::open(path.as_ref(), &schema::CONTROL)?,
         })
     }
 
     pub fn path(&self) -> &Path {
-        &self.path
+        self.db.path()
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+        self.db.lock()
     }
 }
 

@@ -13,7 +13,8 @@
 //! shipped is never edited, because files in the field already ran it; a fix is a new
 //! migration.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use rusqlite::{Connection, TransactionBehavior};
@@ -235,6 +236,34 @@ pub(crate) fn open(path: &Path, schema: &Schema) -> Result<Connection, OpenError
     conn.pragma_update(None, "foreign_keys", "ON").map_err(db)?;
     migrate(&mut conn, path, schema)?;
     Ok(conn)
+}
+
+/// One open store file: a single connection behind a mutex. A mutex rather than a
+/// connection per thread: SQLite serialises writers anyway, and one connection keeps the
+/// pragmas of [`open`] in force for every write.
+#[derive(Debug)]
+pub(crate) struct Db {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+}
+
+impl Db {
+    pub(crate) fn open(path: &Path, schema: &Schema) -> Result<Db, OpenError> {
+        Ok(Db {
+            conn: Mutex::new(open(path, schema)?),
+            path: path.to_owned(),
+        })
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic while the lock was held cannot have left a half-done write behind: every
+        // write is one statement or a rusqlite transaction, which rolls back when dropped.
+        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// Refuses a file this build cannot read, before anything writes to it (even the switch

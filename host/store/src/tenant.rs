@@ -5,8 +5,8 @@
 //! tenant's file (the same file as its [`crate::TxLog`]), a PostgreSQL store will keep it
 //! in shared tables. Times are unix milliseconds (UTC).
 
-use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::path::Path;
+use std::sync::MutexGuard;
 
 use rusqlite::types::ToSql;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior};
@@ -170,8 +170,7 @@ pub trait TenantStore: Send + Sync + std::fmt::Debug {
 /// A tenant's data in its SQLite file.
 #[derive(Debug)]
 pub struct SqliteTenantStore {
-    conn: Mutex<Connection>,
-    path: PathBuf,
+    db: schema::Db,
 }
 
 const CALL_COLUMNS: &str = "call_id, caller, called, started_at, ended_at, duration_ms, outcome, \
@@ -180,22 +179,17 @@ const CALL_COLUMNS: &str = "call_id, caller, called, started_at, ended_at, durat
 impl SqliteTenantStore {
     /// Opens (creating if needed) the tenant's file and migrates it.
     pub fn open(path: impl AsRef<Path>) -> Result<SqliteTenantStore, OpenError> {
-        let path = path.as_ref();
-        let conn = schema::open(path, &schema::TENANT)?;
         Ok(SqliteTenantStore {
-            conn: Mutex::new(conn),
-            path: path.to_owned(),
+            db: schema::Db::open(path.as_ref(), &schema::TENANT)?,
         })
     }
 
     pub fn path(&self) -> &Path {
-        &self.path
+        self.db.path()
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
-        // Every write is one statement or a transaction that rolls back when dropped, so
-        // a panic elsewhere cannot have left half a write behind.
-        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+        self.db.lock()
     }
 
     fn ensure_call(conn: &Connection, call_id: &str, at: i64) -> Result<(), DbError> {

@@ -25,8 +25,8 @@
 //! caller said yes, and no path in voxgate may quietly drop that.
 
 use std::fmt;
-use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::path::Path;
+use std::sync::MutexGuard;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rusqlite::types::ToSql;
@@ -334,10 +334,7 @@ from_sqlite!(BeginError, TransitionError, ReadError);
 /// once it is on disk (fsynced), so the gateway may act on the step as soon as they return.
 #[derive(Debug)]
 pub struct TxLog {
-    // A Mutex rather than a connection per thread: SQLite serialises writers anyway, and
-    // one connection keeps the pragmas below in force for every write.
-    conn: Mutex<Connection>,
-    path: PathBuf,
+    db: schema::Db,
 }
 
 const COLUMNS: &str = "id, tenant, call_id, idempotency_key, plugin_version, operation, state, \
@@ -350,16 +347,13 @@ impl TxLog {
     /// Opens (creating if needed) the store file at `path` and migrates it to
     /// [`crate::SCHEMA_VERSION`].
     pub fn open(path: impl AsRef<Path>) -> Result<TxLog, OpenError> {
-        let path = path.as_ref();
-        let conn = schema::open(path, &schema::TENANT)?;
         Ok(TxLog {
-            conn: Mutex::new(conn),
-            path: path.to_owned(),
+            db: schema::Db::open(path.as_ref(), &schema::TENANT)?,
         })
     }
 
     pub fn path(&self) -> &Path {
-        &self.path
+        self.db.path()
     }
 
     /// Logs the intent to prepare a change, before the plugin's `prepare` is called, so
@@ -603,9 +597,7 @@ impl TxLog {
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
-        // A panic while the lock was held cannot have left a half-done write behind: every
-        // write is one statement or a rusqlite transaction, which rolls back when dropped.
-        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+        self.db.lock()
     }
 }
 

@@ -183,7 +183,7 @@ impl ControlPlane {
             }
             for (rule, f) in started {
                 tracing::warn!(tenant = %id, "alert: {}", f.message);
-                self.live.publish_alert(
+                self.live.publish(
                     &id,
                     json!({"event": "alert", "state": "firing", "alert": f}),
                 );
@@ -199,7 +199,7 @@ impl ControlPlane {
             }
             for f in stopped {
                 tracing::info!(tenant = %id, "alert resolved: {}", f.rule);
-                self.live.publish_alert(
+                self.live.publish(
                     &id,
                     json!({"event": "alert", "state": "resolved", "alert": f}),
                 );

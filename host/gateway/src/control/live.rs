@@ -76,13 +76,8 @@ impl Hub {
         }));
     }
 
-    /// A plugin change (not a call event) for the live stream.
-    pub fn publish_plugins(&self, tenant: &str, value: Value) {
-        self.send(Some(Arc::from(tenant)), super::now_ms(), value);
-    }
-
-    /// An alert, for the live stream.
-    pub fn publish_alert(&self, tenant: &str, value: Value) {
+    /// A tenant's event that is not a call's (a plugin change, an alert).
+    pub fn publish(&self, tenant: &str, value: Value) {
         self.send(Some(Arc::from(tenant)), super::now_ms(), value);
     }
 }

@@ -302,15 +302,28 @@ impl ControlPlane {
     async fn record_and_apply(
         &self,
         data: &TenantData,
-        step: Activation,
+        actor: &str,
+        action: &str,
+        version: Option<String>,
+        bindings: Bindings,
+        canary: Option<(String, u8)>,
     ) -> Result<PluginsView, Error> {
+        let step = Activation {
+            seq: 0,
+            at: now_ms(),
+            actor: actor.to_string(),
+            action: action.to_string(),
+            version,
+            bindings,
+            canary,
+        };
         let store = data.store.clone();
         let stored = step.clone();
         blocking(move || Ok(store.record_activation(&stored)?)).await?;
         let generation = self
             .apply(data, &step.bindings, step.canary.as_ref())
             .await?;
-        self.live.publish_plugins(
+        self.live.publish(
             &data.id,
             serde_json::json!({
                 "event": "plugin-activated",
@@ -351,15 +364,11 @@ impl ControlPlane {
         bind(&mut bindings, &v, interfaces.as_deref())?;
         self.record_and_apply(
             &data,
-            Activation {
-                seq: 0,
-                at: now_ms(),
-                actor: actor.to_string(),
-                action: "activate".into(),
-                version: Some(v.id().to_string()),
-                bindings,
-                canary: None,
-            },
+            actor,
+            "activate",
+            Some(v.id().to_string()),
+            bindings,
+            None,
         )
         .await
     }
@@ -374,19 +383,8 @@ impl ControlPlane {
                 "nothing to roll back to: no earlier activation".into(),
             ));
         };
-        self.record_and_apply(
-            &data,
-            Activation {
-                seq: 0,
-                at: now_ms(),
-                actor: actor.to_string(),
-                action: "rollback".into(),
-                version: None,
-                bindings: previous,
-                canary: None,
-            },
-        )
-        .await
+        self.record_and_apply(&data, actor, "rollback", None, previous, None)
+            .await
     }
 
     /// Sends `percent` of new calls to the active set with `version` bound to what it
@@ -410,15 +408,11 @@ impl ControlPlane {
         let state = self.history(&data).await?;
         self.record_and_apply(
             &data,
-            Activation {
-                seq: 0,
-                at: now_ms(),
-                actor: actor.to_string(),
-                action: "canary".into(),
-                version: Some(v.id().to_string()),
-                bindings: state.bindings,
-                canary: Some((v.id().to_string(), percent)),
-            },
+            actor,
+            "canary",
+            Some(v.id().to_string()),
+            state.bindings,
+            Some((v.id().to_string(), percent)),
         )
         .await
     }
@@ -430,19 +424,8 @@ impl ControlPlane {
         if state.canary.is_none() {
             return Err(Error::Conflict("no canary is running".into()));
         }
-        self.record_and_apply(
-            &data,
-            Activation {
-                seq: 0,
-                at: now_ms(),
-                actor: actor.to_string(),
-                action: "canary-stop".into(),
-                version: None,
-                bindings: state.bindings,
-                canary: None,
-            },
-        )
-        .await
+        self.record_and_apply(&data, actor, "canary-stop", None, state.bindings, None)
+            .await
     }
 
     /// Activates what provisioning wants (version, optional interfaces), in order, if the
@@ -469,15 +452,11 @@ impl ControlPlane {
         }
         self.record_and_apply(
             &data,
-            Activation {
-                seq: 0,
-                at: now_ms(),
-                actor: actor.to_string(),
-                action: "activate".into(),
-                version: wanted.last().map(|(id, _)| id.clone()),
-                bindings,
-                canary: None,
-            },
+            actor,
+            "activate",
+            wanted.last().map(|(id, _)| id.clone()),
+            bindings,
+            None,
         )
         .await?;
         Ok(())

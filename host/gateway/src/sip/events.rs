@@ -150,37 +150,6 @@ pub struct TaggedEvent {
     pub event: CallEvent,
 }
 
-impl TaggedEvent {
-    pub fn call_id(&self) -> &str {
-        self.event.call_id()
-    }
-}
-
-impl CallEvent {
-    pub fn call_id(&self) -> &str {
-        match self {
-            CallEvent::CallStarted { call_id, .. }
-            | CallEvent::Dtmf { call_id, .. }
-            | CallEvent::SpeechStart { call_id, .. }
-            | CallEvent::SpeechEnd { call_id, .. }
-            | CallEvent::BargeIn { call_id, .. }
-            | CallEvent::Transcript { call_id, .. }
-            | CallEvent::DtmfInput { call_id, .. }
-            | CallEvent::NoMatch { call_id }
-            | CallEvent::NoInput { call_id }
-            | CallEvent::Turn { call_id, .. }
-            | CallEvent::PluginCall { call_id, .. }
-            | CallEvent::Say { call_id, .. }
-            | CallEvent::ReplyStarted { call_id, .. }
-            | CallEvent::PromptFinished { call_id, .. }
-            | CallEvent::CallRecord { call_id, .. }
-            | CallEvent::Hold { call_id, .. }
-            | CallEvent::Transfer { call_id, .. }
-            | CallEvent::CallEnded { call_id, .. } => call_id,
-        }
-    }
-}
-
 /// Something that takes every event as it happens. It runs on the emitting task (a
 /// call's media or SIP task), so it must only hand the event on, never wait.
 pub trait EventListener: Send + Sync {
