@@ -50,11 +50,14 @@ impl HostState {
     pub(crate) fn new(tenant: Arc<TenantEnv>, label: CallLabel) -> Self {
         let stderr = MemoryOutputPipe::new(STDERR_CAPTURE);
         let mut wasi = WasiCtx::builder();
-        // No args, no environment, no preopened directories, no stdin; sockets off.
+        // No args, no environment, no preopened directories, no stdin. Sockets are
+        // linked (language runtimes import them) but every operation is refused, twice
+        // over: the protocols are off and no address passes the check.
         wasi.stderr(stderr.clone())
             .allow_tcp(false)
             .allow_udp(false)
-            .allow_ip_name_lookup(false);
+            .allow_ip_name_lookup(false)
+            .socket_addr_check(|_, _| Box::pin(async { false }));
         HostState {
             wasi: wasi.build(),
             http: WasiHttpCtx::new(),
@@ -238,6 +241,14 @@ impl WasiHttpHooks for OutboundPolicy {
             between_bytes_timeout: cap(options.between_bytes_timeout),
         };
         let max = limits.http_response_bytes;
+        if let Some(tape) = self.tenant.tape.clone() {
+            return Box::new(async move {
+                let response = tape.send(request, options, max).await?;
+                let done: Box<dyn Future<Output = Result<(), HttpError>> + Send> =
+                    Box::new(async { Ok(()) });
+                Ok((response, done))
+            });
+        }
         let oversized = self.oversized.clone();
         Box::new(async move {
             let (response, io) =

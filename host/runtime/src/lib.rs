@@ -20,6 +20,8 @@ mod host;
 mod plugin;
 mod registry;
 mod session;
+pub mod suite;
+mod tape;
 mod tenant;
 #[cfg(feature = "test-support")]
 pub mod testing;
@@ -37,5 +39,6 @@ pub use engine::{EPOCH_TICK, LoadError, Runtime, RuntimeConfig, RuntimeError};
 pub use plugin::PluginVersion;
 pub use registry::{PluginSet, RegistryError, TenantPlugins};
 pub use session::Session;
+pub use tape::{Exchange, HttpTape, TAPE_FILE, TapeBody, TapeError, TapeMode};
 pub use tenant::{AllowedHost, AllowedHostError, Limits, TenantEnv, TenantEnvBuilder};
 pub use validate::ValidationError;

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
+use crate::tape::HttpTape;
+
 /// Resource limits for one tenant's plugin calls.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
@@ -119,6 +121,7 @@ pub struct TenantEnv {
     pub(crate) config: BTreeMap<String, String>,
     pub(crate) secrets: BTreeMap<String, String>,
     pub(crate) slots: Arc<Semaphore>,
+    pub(crate) tape: Option<HttpTape>,
 }
 
 impl fmt::Debug for TenantEnv {
@@ -143,6 +146,7 @@ impl TenantEnv {
             allowed_hosts: Vec::new(),
             config: BTreeMap::new(),
             secrets: BTreeMap::new(),
+            tape: None,
         }
     }
 
@@ -171,6 +175,7 @@ pub struct TenantEnvBuilder {
     allowed_hosts: Vec<AllowedHost>,
     config: BTreeMap<String, String>,
     secrets: BTreeMap<String, String>,
+    tape: Option<HttpTape>,
 }
 
 impl TenantEnvBuilder {
@@ -189,8 +194,20 @@ impl TenantEnvBuilder {
         self
     }
 
+    /// Drops a setting given earlier.
+    pub fn without_config(mut self, key: &str) -> Self {
+        self.config.remove(key);
+        self
+    }
+
     pub fn secret(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.secrets.insert(key.into(), value.into());
+        self
+    }
+
+    /// Records outbound HTTP to, or replays it from, `tape` (plugin tests only).
+    pub fn http_tape(mut self, tape: HttpTape) -> Self {
+        self.tape = Some(tape);
         self
     }
 
@@ -203,6 +220,7 @@ impl TenantEnvBuilder {
             config: self.config,
             secrets: self.secrets,
             slots,
+            tape: self.tape,
         })
     }
 }

@@ -51,10 +51,12 @@ pub(crate) fn sniff(bytes: &[u8]) -> Result<(), ValidationError> {
     }
 }
 
-/// The WASI interfaces a plugin may import. Filesystem is linked so that ordinary
-/// language runtimes instantiate, but plugins get no preopened directories, so it
-/// reaches nothing. Sockets are refused outright: outbound traffic goes through
-/// `wasi:http`, where the tenant's allow-list applies.
+/// The WASI interfaces a plugin may import. Filesystem and sockets are linked so that
+/// ordinary language runtimes (Python's and JavaScript's import both) instantiate, but
+/// they reach nothing: plugins get no preopened directories, and every socket
+/// operation is refused (TCP, UDP and name lookup are off, no address passes the
+/// check). Outbound traffic goes through `wasi:http`, where the tenant's allow-list
+/// applies.
 fn wasi_grant(package: &str, interface: &str) -> Result<(), String> {
     match package {
         "wasi:io" | "wasi:clocks" | "wasi:random" => Ok(()),
@@ -65,16 +67,13 @@ fn wasi_grant(package: &str, interface: &str) -> Result<(), String> {
             }
             _ => Err(format!("wasi:cli/{interface} is not provided to plugins")),
         },
-        "wasi:filesystem" => Ok(()),
+        "wasi:filesystem" | "wasi:sockets" => Ok(()),
         "wasi:http" => match interface {
             "types" | "outgoing-handler" => Ok(()),
             _ => Err(format!(
                 "only wasi:http/outgoing-handler is provided; plugins do not serve HTTP ({interface})"
             )),
         },
-        "wasi:sockets" => Err(
-            "plugins get no network sockets; call the tenant's systems through wasi:http/outgoing-handler, which is limited to the tenant's allowed hosts".to_string(),
-        ),
         _ => Err("unknown interface".to_string()),
     }
 }
@@ -187,12 +186,13 @@ mod tests {
     }
 
     #[test]
-    fn grants_wasi_but_not_sockets() {
+    fn grants_wasi_but_nothing_else() {
         assert!(check_import("wasi:io/streams@0.2.4").is_ok());
         assert!(check_import("wasi:http/outgoing-handler@0.2.0").is_ok());
         assert!(check_import("voxgate:plugin/host@0.1.0").is_ok());
-        let err = check_import("wasi:sockets/tcp@0.2.4").unwrap_err();
-        assert!(err.to_string().contains("wasi:sockets/tcp@0.2.4"), "{err}");
+        assert!(check_import("wasi:sockets/tcp@0.2.4").is_ok());
+        let err = check_import("wasi:cli/run@0.2.4").unwrap_err();
+        assert!(err.to_string().contains("wasi:cli/run@0.2.4"), "{err}");
         let err = check_import("acme:billing/ledger@1.0.0").unwrap_err();
         assert!(err.to_string().contains("acme:billing/ledger"), "{err}");
         let err = check_import("voxgate:plugin/orders@0.1.0").unwrap_err();

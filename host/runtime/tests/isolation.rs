@@ -226,3 +226,37 @@ async fn silent_server_times_out_as_unavailable() {
     );
     echo_works(&s).await;
 }
+
+/// Language runtimes import `wasi:sockets`, so it is linked; but a plugin that opens a
+/// socket, even to a host the tenant allows for HTTP, gets an error value and the
+/// server sees no connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sockets_are_linked_but_every_connection_is_refused() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let runtime = Runtime::new(RuntimeConfig::default()).unwrap();
+    let sockets = runtime.load("sockets", &plugin_bytes("sockets")).unwrap();
+    assert!(
+        sockets.imports().iter().any(|i| i.starts_with("wasi:sockets/")),
+        "{:?}",
+        sockets.imports()
+    );
+    let env = TenantEnv::builder("t1")
+        .limits(limits())
+        .allow_host(AllowedHost::parse(&addr.to_string()).unwrap())
+        .build();
+    let t = TenantPlugins::new(runtime, env);
+    t.activate(sockets, None).unwrap();
+    let s = t.session("call-1");
+    match s.answer(&ctx(), &addr.to_string()).await {
+        Err(CallError::Plugin(PluginError::Unavailable(m))) => {
+            assert!(m.to_lowercase().contains("denied"), "{m}")
+        }
+        other => panic!("expected a refused connection, got {other:?}"),
+    }
+    match listener.accept() {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+        other => panic!("the plugin reached the listener: {other:?}"),
+    }
+}

@@ -50,14 +50,6 @@ fn garbage_after_a_component_header_is_invalid() {
 }
 
 #[test]
-fn sockets_import_is_refused_by_name() {
-    let e = refuse(&plugin_bytes("sockets"));
-    let text = e.to_string();
-    assert!(matches!(e, ValidationError::NotGranted { .. }), "{text}");
-    assert!(text.contains("wasi:sockets/"), "{text}");
-}
-
-#[test]
 fn unknown_import_is_refused_by_name() {
     let bytes = wat::parse_str(
         r#"(component (import "acme:billing/ledger@1.0.0" (instance (export "post" (func)))))"#,

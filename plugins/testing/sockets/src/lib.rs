@@ -1,5 +1,6 @@
 //! sockets: a plugin that opens a raw TCP socket, so it imports `wasi:sockets`. voxgate
-//! must refuse to load it: plugins reach the network only through `wasi:http`.
+//! links sockets (language runtimes import them) but refuses every operation: plugins
+//! reach the network only through `wasi:http`.
 
 use voxgate_sdk::knowledge::{FaqAnswer, Knowledge};
 use voxgate_sdk::{CallContext, Error};
