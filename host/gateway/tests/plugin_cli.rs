@@ -185,7 +185,10 @@ fn demo_suite_passes_against_the_erp_and_again_offline_from_the_tape() {
     assert!(t.contains("39 passed, 0 failed, 0 skipped"), "{t}");
     let file = tape.join("http-exchanges.json");
     let recorded = std::fs::read_to_string(&file).unwrap();
-    assert!(!recorded.contains("tape-must-not-hold-this"), "a secret reached the tape");
+    assert!(
+        !recorded.contains("tape-must-not-hold-this"),
+        "a secret reached the tape"
+    );
     assert!(recorded.contains("(redacted)"), "{recorded}");
     drop(erp);
 
@@ -209,7 +212,10 @@ fn demo_suite_passes_against_the_erp_and_again_offline_from_the_tape() {
     let t = text(&out);
     assert!(out.status.success(), "{t}");
     assert!(t.contains("39 passed, 0 failed"), "{t}");
-    assert!(t.contains("every request was answered from the tape"), "{t}");
+    assert!(
+        t.contains("every request was answered from the tape"),
+        "{t}"
+    );
 
     // The allow-list still applies on replay.
     let out = replay(&[]);

@@ -102,6 +102,8 @@ pub struct CallReport {
     pub outcome: &'static str,
     /// Authorities the plugin tried to reach and was refused.
     pub denied_hosts: Vec<String>,
+    /// Linear memory the instance held when the call ended, in bytes.
+    pub memory_bytes: usize,
 }
 
 /// A call's body: given the store and the fresh instance, call one export.
@@ -127,6 +129,7 @@ impl Runtime {
             duration: Duration::ZERO,
             outcome: "ok",
             denied_hosts: Vec::new(),
+            memory_bytes: 0,
         };
 
         // Waiting for a slot counts against the deadline: the caller is waiting either way.
@@ -184,6 +187,7 @@ impl Runtime {
         };
         drop(permit);
         report.denied_hosts = std::mem::take(&mut store.data_mut().outbound.denied);
+        report.memory_bytes = store.data().memory.total_bytes;
         report.duration = started.elapsed();
         if let Err(e) = &result {
             report.outcome = e.kind();

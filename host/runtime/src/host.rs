@@ -70,6 +70,7 @@ impl HostState {
             memory: MemoryLimiter {
                 max_bytes: tenant.limits.memory_bytes,
                 exceeded: false,
+                total_bytes: 0,
             },
             stderr,
             tenant,
@@ -156,12 +157,15 @@ fn truncate(s: &str, max: usize) -> &str {
 pub(crate) struct MemoryLimiter {
     max_bytes: usize,
     pub(crate) exceeded: bool,
+    /// Linear memory of all the instance's memories, initial sizes included (wasmtime
+    /// asks the limiter for those too): what one instance of this plugin costs.
+    pub(crate) total_bytes: usize,
 }
 
 impl ResourceLimiter for MemoryLimiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> WasmResult<bool> {
@@ -169,6 +173,7 @@ impl ResourceLimiter for MemoryLimiter {
             self.exceeded = true;
             return Ok(false);
         }
+        self.total_bytes += desired.saturating_sub(current);
         Ok(true)
     }
 

@@ -285,7 +285,10 @@ fn substitute_str(s: &str, vars: &BTreeMap<String, Json>) -> Result<Json, String
     Ok(Json::String(out))
 }
 
-fn substitute_opt(v: &Option<String>, vars: &BTreeMap<String, Json>) -> Result<Option<String>, String> {
+fn substitute_opt(
+    v: &Option<String>,
+    vars: &BTreeMap<String, Json>,
+) -> Result<Option<String>, String> {
     v.as_deref()
         .map(|s| {
             substitute_str(s, vars).map(|j| match j {
@@ -299,7 +302,13 @@ fn substitute_opt(v: &Option<String>, vars: &BTreeMap<String, Json>) -> Result<O
 /// Where `got` differs from what `want` asks for, or `None` when it matches.
 pub fn mismatch(want: &Json, got: &Json) -> Option<String> {
     fn walk(want: &Json, got: &Json, path: &mut String) -> Option<String> {
-        let at = |p: &str| if p.is_empty() { "/".to_string() } else { p.to_string() };
+        let at = |p: &str| {
+            if p.is_empty() {
+                "/".to_string()
+            } else {
+                p.to_string()
+            }
+        };
         match want {
             Json::String(s) if s == "$any" => None,
             Json::String(s) if s == "$some" => got
@@ -347,7 +356,9 @@ pub fn mismatch(want: &Json, got: &Json) -> Option<String> {
                 }
                 None
             }
-            other => (other != got).then(|| format!("at {}: expected {other}, got {got}", at(path))),
+            other => {
+                (other != got).then(|| format!("at {}: expected {other}, got {got}", at(path)))
+            }
         }
     }
     walk(want, got, &mut String::new())
@@ -451,7 +462,13 @@ pub async fn run(
             (Ok(got), Expectation::Error { kind, .. }) => {
                 Some(format!("expected a `{kind}` error, got a result: {got}"))
             }
-            (Err(e), Expectation::Error { kind, message_contains }) => {
+            (
+                Err(e),
+                Expectation::Error {
+                    kind,
+                    message_contains,
+                },
+            ) => {
                 let message = error_message(e);
                 if e.kind() != kind {
                     Some(format!("expected a `{kind}` error, got {message}"))
@@ -481,8 +498,9 @@ pub async fn run(
                         }
                         None => {
                             outcome.passed = false;
-                            outcome.detail =
-                                format!("cannot save `{name}`: the answer has nothing at `{pointer}`");
+                            outcome.detail = format!(
+                                "cannot save `{name}`: the answer has nothing at `{pointer}`"
+                            );
                         }
                     }
                 }
@@ -500,10 +518,14 @@ mod tests {
 
     #[test]
     fn expected_values_are_subsets() {
-        let got = json!({"id": "c-1", "tier": "vip", "email": null, "lines": [{"sku": "A", "q": 2}]});
+        let got =
+            json!({"id": "c-1", "tier": "vip", "email": null, "lines": [{"sku": "A", "q": 2}]});
         assert_eq!(mismatch(&json!({"id": "c-1"}), &got), None);
         assert_eq!(mismatch(&json!({"lines": [{"sku": "A"}]}), &got), None);
-        assert_eq!(mismatch(&json!({"email": "$any", "tier": "$some"}), &got), None);
+        assert_eq!(
+            mismatch(&json!({"email": "$any", "tier": "$some"}), &got),
+            None
+        );
         assert_eq!(
             mismatch(&json!({"email": "$some"}), &got).as_deref(),
             Some("at /email: expected a value, got null")
@@ -527,8 +549,14 @@ mod tests {
         let mut vars = BTreeMap::new();
         vars.insert("tx".to_string(), json!("t-9"));
         vars.insert("n".to_string(), json!(3));
-        assert_eq!(substitute(&json!(["${tx}"]), &vars).unwrap(), json!(["t-9"]));
-        assert_eq!(substitute(&json!({"q": "${n}"}), &vars).unwrap(), json!({"q": 3}));
+        assert_eq!(
+            substitute(&json!(["${tx}"]), &vars).unwrap(),
+            json!(["t-9"])
+        );
+        assert_eq!(
+            substitute(&json!({"q": "${n}"}), &vars).unwrap(),
+            json!({"q": 3})
+        );
         assert_eq!(
             substitute(&json!("order ${tx} x${n}"), &vars).unwrap(),
             json!("order t-9 x3")

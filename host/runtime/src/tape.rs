@@ -24,7 +24,12 @@ use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody};
 pub const TAPE_FILE: &str = "http-exchanges.json";
 
 /// Headers whose values never reach a tape: they carry the tenant's secrets.
-const REDACTED: &[&str] = &["authorization", "proxy-authorization", "cookie", "x-api-key"];
+const REDACTED: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "x-api-key",
+];
 
 /// Why a tape could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -337,7 +342,10 @@ fn response(ex: &Exchange) -> Result<http::Response<WasiBody>, String> {
     let mut builder = http::Response::builder().status(ex.status);
     for (name, value) in &ex.response_headers {
         // Framing headers describe the original connection, not this in-memory body.
-        if matches!(name.as_str(), "transfer-encoding" | "connection" | "keep-alive") {
+        if matches!(
+            name.as_str(),
+            "transfer-encoding" | "connection" | "keep-alive"
+        ) {
             continue;
         }
         builder = builder.header(name, value);

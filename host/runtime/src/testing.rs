@@ -71,3 +71,41 @@ fn manifest_dir() -> std::path::PathBuf {
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }
+
+/// A plugin built by one of the other languages' kits (`demo_shop_py.wasm`, …), from the
+/// plugins directory. When it is not there, `scripts/build-kit-plugins` builds all of
+/// them once per process (the kits' toolchains come from `scripts/setup`).
+#[allow(clippy::panic)]
+pub fn kit_plugin_path(file: &str) -> PathBuf {
+    static BUILT: OnceLock<Result<(), String>> = OnceLock::new();
+    let dir = plugins_dir();
+    let path = dir.join(file);
+    if path.exists() {
+        return path;
+    }
+    let built = BUILT.get_or_init(|| {
+        let out = Command::new(repo_root().join("scripts/build-kit-plugins"))
+            .env("VOXGATE_PLUGINS_DIR", dir)
+            .output()
+            .map_err(|e| format!("cannot run scripts/build-kit-plugins: {e}"))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "scripts/build-kit-plugins failed:\n{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ))
+        }
+    });
+    if let Err(e) = built {
+        panic!("{e}");
+    }
+    if !path.exists() {
+        panic!(
+            "scripts/build-kit-plugins did not produce {}",
+            path.display()
+        );
+    }
+    path
+}

@@ -238,7 +238,10 @@ async fn sockets_are_linked_but_every_connection_is_refused() {
     let runtime = Runtime::new(RuntimeConfig::default()).unwrap();
     let sockets = runtime.load("sockets", &plugin_bytes("sockets")).unwrap();
     assert!(
-        sockets.imports().iter().any(|i| i.starts_with("wasi:sockets/")),
+        sockets
+            .imports()
+            .iter()
+            .any(|i| i.starts_with("wasi:sockets/")),
         "{:?}",
         sockets.imports()
     );

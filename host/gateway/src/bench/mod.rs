@@ -4,6 +4,7 @@
 //! pass/fail times.
 
 mod plugin_call;
+mod plugin_languages;
 mod sip_load;
 mod speech;
 mod voice;
@@ -29,6 +30,9 @@ pub enum BenchCommand {
         #[arg(long, default_value = "bench-results")]
         out: PathBuf,
     },
+    /// The same plugin built in several languages: build time, size, compile time,
+    /// fresh-instance call p50/p99 with and without outbound HTTP, memory per instance.
+    PluginLanguages(plugin_languages::LanguagesArgs),
     /// SIPp against voxgate's SIP server: calls per second, INVITE → 200 latency,
     /// failed calls, and concurrent calls with media.
     SipLoad(sip_load::SipLoadArgs),
@@ -43,6 +47,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
             plugin,
             out,
         } => plugin_call::plugin_call(iterations, plugin, out).await,
+        BenchCommand::PluginLanguages(args) => plugin_languages::run(args).await,
         BenchCommand::SipLoad(args) => sip_load::run(args).await,
         BenchCommand::Speech(args) => speech::run(args).await,
     }

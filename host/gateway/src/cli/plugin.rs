@@ -260,7 +260,10 @@ fn finish_tape(args: &SandboxArgs, tape: Option<&HttpTape>) -> Option<(String, b
     }
     let misses = tape.misses();
     if misses.is_empty() {
-        return Some(("replay: every request was answered from the tape".into(), true));
+        return Some((
+            "replay: every request was answered from the tape".into(),
+            true,
+        ));
     }
     Some((
         format!(

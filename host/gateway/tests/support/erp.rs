@@ -68,9 +68,17 @@ impl Drop for Erp {
 /// The repository's demo tenant file, rewritten for `erp` and the built plugins, in
 /// `dir`; `extra` is appended (more agents' settings, say).
 pub fn demo_tenant_file(dir: &Path, erp: &str) -> PathBuf {
+    demo_tenant_file_with(
+        dir,
+        erp,
+        &voxgate_runtime::testing::plugin_path("demo-shop"),
+    )
+}
+
+/// The demo tenant served by another build of the demo shop (another language's).
+pub fn demo_tenant_file_with(dir: &Path, erp: &str, plugin: &Path) -> PathBuf {
     let repo = super::manifest_dir().join("../..");
     let text = std::fs::read_to_string(repo.join("demo/tenant.toml")).expect("demo/tenant.toml");
-    let plugin = voxgate_runtime::testing::plugin_path("demo-shop");
     let text = text.replace("127.0.0.1:8700", erp).replace(
         "default = \"demo_shop.wasm\"",
         &format!("default = {:?}", plugin.display().to_string()),

@@ -4,6 +4,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod baresip;
+pub mod chat;
 pub mod erp;
 pub mod gateway;
 
