@@ -228,3 +228,21 @@ fn a_python_plugin_serves_a_whole_caller_journey() {
 fn a_javascript_plugin_serves_a_whole_caller_journey() {
     journey("javascript", &kit_plugin_path("demo_shop_js.wasm"));
 }
+
+#[test]
+fn every_kit_template_builds_into_a_plugin_that_serves_contacts() {
+    for file in ["template_py.wasm", "template_js.wasm", "template_c.wasm"] {
+        let path = kit_plugin_path(file);
+        let out = voxgate(&["plugin", "check", "--json", s(&path)]);
+        let t = text(&out);
+        assert!(out.status.success(), "{file}: {t}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let interfaces: Vec<&str> = v["interfaces"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i.as_str().unwrap())
+            .collect();
+        assert!(interfaces.contains(&"contacts"), "{file}: {t}");
+    }
+}
