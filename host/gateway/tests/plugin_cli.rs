@@ -6,30 +6,17 @@
 mod support;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use support::erp::Erp;
 use voxgate_runtime::testing::plugin_path;
 
 fn voxgate(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_voxgate"))
-        .args(args)
-        // Keep each test's compiled-code cache to itself.
-        .env(
-            "VOXGATE_CACHE_DIR",
-            std::env::temp_dir().join("voxgate-cli-test-cache"),
-        )
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run voxgate")
+    support::voxgate_cli(args, "voxgate-cli-test-cache")
 }
 
 fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    support::output_text(o)
 }
 
 fn path(p: &Path) -> &str {

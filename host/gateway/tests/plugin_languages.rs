@@ -7,8 +7,8 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 
 use support::TempDir;
 use support::chat::chat;
@@ -18,26 +18,13 @@ use voxgate_runtime::testing::{kit_plugin_path, plugin_path, repo_root};
 const EMILY: &str = "+442079460123";
 const OFFICE_HOURS: &str = "2026-11-23T10:00:00+01:00";
 
-fn cache_dir() -> PathBuf {
-    // Shared by every test here: compiling the Python runtime takes seconds, once.
-    std::env::temp_dir().join("voxgate-languages-test-cache")
-}
-
 fn voxgate(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_voxgate"))
-        .args(args)
-        .env("VOXGATE_CACHE_DIR", cache_dir())
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run voxgate")
+    // One cache for every test here: compiling the Python runtime takes seconds, once.
+    support::voxgate_cli(args, "voxgate-languages-test-cache")
 }
 
 fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    support::output_text(o)
 }
 
 fn s(p: &Path) -> &str {

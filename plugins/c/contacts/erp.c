@@ -27,29 +27,6 @@ void erp_close(erp_t *erp) {
 
 /* ---- how serde_json words a value it did not expect ---------------------------- */
 
-/* Rust's `{:?}` of a string: quoted, with quotes, backslashes and controls escaped. */
-static void add_debug_str(vg_buf_t *b, const char *s, size_t n) {
-    vg_buf_adds(b, "\"");
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        switch (c) {
-        case '"': vg_buf_adds(b, "\\\""); break;
-        case '\\': vg_buf_adds(b, "\\\\"); break;
-        case '\n': vg_buf_adds(b, "\\n"); break;
-        case '\r': vg_buf_adds(b, "\\r"); break;
-        case '\t': vg_buf_adds(b, "\\t"); break;
-        case '\0': vg_buf_adds(b, "\\0"); break;
-        default:
-            if (c < 0x20 || c == 0x7f) {
-                vg_buf_addf(b, "\\u{%x}", c);
-            } else {
-                vg_buf_add(b, &c, 1);
-            }
-        }
-    }
-    vg_buf_adds(b, "\"");
-}
-
 /* A float the way serde_json prints one it did not expect: the shortest digits that
  * read back, in fixed notation for exponents -5 to 15 ("1000.0", "0.00001") and in
  * scientific notation otherwise ("1e-7", "1.5e+300"). */
@@ -138,7 +115,7 @@ static void add_unexpected(vg_buf_t *b, const vg_json_t *v) {
     case VG_JSON_NUMBER: add_number(b, v); break;
     case VG_JSON_STRING:
         vg_buf_adds(b, "string ");
-        add_debug_str(b, v->text, v->len);
+        vg_buf_add_debug_str(b, v->text, v->len);
         break;
     case VG_JSON_ARRAY: vg_buf_adds(b, "sequence"); break;
     case VG_JSON_OBJECT: vg_buf_adds(b, "map"); break;

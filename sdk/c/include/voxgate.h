@@ -46,6 +46,9 @@ typedef struct {
 void vg_buf_add(vg_buf_t *b, const void *bytes, size_t n);
 void vg_buf_adds(vg_buf_t *b, const char *s);
 void vg_buf_addf(vg_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends `n` bytes of `s` the way Rust's `{:?}` prints a string: quoted, with quotes,
+ * backslashes and control characters escaped (so C plugins word errors like Rust ones). */
+void vg_buf_add_debug_str(vg_buf_t *b, const char *s, size_t n);
 /* Hands the content over as a malloc'd string (never NULL) and empties the buffer. */
 char *vg_buf_take(vg_buf_t *b, size_t *len);
 void vg_buf_free(vg_buf_t *b);

@@ -64,10 +64,10 @@ static const char *const code_names[] = {
     "InternalError",
 };
 
-static void debug_str(vg_buf_t *b, const plugin_string_t *s) {
+void vg_buf_add_debug_str(vg_buf_t *b, const char *s, size_t n) {
     vg_buf_adds(b, "\"");
-    for (size_t i = 0; i < s->len; i++) {
-        unsigned char c = s->ptr[i];
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
         switch (c) {
         case '"': vg_buf_adds(b, "\\\""); break;
         case '\\': vg_buf_adds(b, "\\\\"); break;
@@ -84,6 +84,10 @@ static void debug_str(vg_buf_t *b, const plugin_string_t *s) {
         }
     }
     vg_buf_adds(b, "\"");
+}
+
+static void debug_str(vg_buf_t *b, const plugin_string_t *s) {
+    vg_buf_add_debug_str(b, (const char *)s->ptr, s->len);
 }
 
 static void debug_opt_str(vg_buf_t *b, const plugin_option_string_t *o) {

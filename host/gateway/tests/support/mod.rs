@@ -261,3 +261,23 @@ pub fn manifest_dir() -> std::path::PathBuf {
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }
+
+/// Runs the `voxgate` binary to completion with `args`, keeping compiled plugin code in
+/// a cache directory of the test's own (`cache`, under the temp dir).
+pub fn voxgate_cli(args: &[&str], cache: &str) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_voxgate"))
+        .args(args)
+        .env("VOXGATE_CACHE_DIR", std::env::temp_dir().join(cache))
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run voxgate")
+}
+
+/// A finished command's stdout and stderr, for assertions and their messages.
+pub fn output_text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
