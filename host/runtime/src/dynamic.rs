@@ -219,6 +219,16 @@ pub fn plugin_error_json(e: &PluginError) -> Json {
     Json::Object(map)
 }
 
+/// A failed call as JSON: `{"error": {"not-found": "…"}}` for the plugin's own answer,
+/// `{"error": {"kind": "deadline", "message": "…"}}` when the call itself failed.
+pub fn call_error_json(e: &crate::call::CallError) -> Json {
+    let inner = match e {
+        crate::call::CallError::Plugin(pe) => plugin_error_json(pe),
+        other => serde_json::json!({"kind": other.kind(), "message": other.to_string()}),
+    };
+    serde_json::json!({ "error": inner })
+}
+
 /// Converts JSON to a component value of type `ty`.
 pub fn from_json(ty: &Type, v: &Json) -> Result<Val, String> {
     fn int<T: TryFrom<i64> + TryFrom<u64>>(v: &Json, what: &str) -> Result<T, String> {

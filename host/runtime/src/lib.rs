@@ -34,7 +34,7 @@ pub use bindings::guest::{
 pub use bindings::{CallContext, Money, PluginError};
 pub use call::{CallError, CallReport};
 pub use capability::{Capability, WIT_PACKAGE, WIT_VERSIONS};
-pub use dynamic::{from_json, plugin_error_json, to_json};
+pub use dynamic::{call_error_json, from_json, plugin_error_json, to_json};
 pub use engine::{EPOCH_TICK, LoadError, Runtime, RuntimeConfig, RuntimeError};
 pub use plugin::PluginVersion;
 pub use registry::{PluginSet, RegistryError, TenantPlugins};

@@ -44,7 +44,7 @@ use serde_json::Value as Json;
 use crate::bindings::CallContext;
 use crate::call::CallError;
 use crate::capability::Capability;
-use crate::dynamic::plugin_error_json;
+use crate::dynamic::call_error_json;
 use crate::engine::Runtime;
 use crate::plugin::PluginVersion;
 use crate::tenant::TenantEnvBuilder;
@@ -71,6 +71,30 @@ pub struct ContextOverrides {
     pub called: Option<String>,
     pub language: Option<String>,
     pub idempotency_key: Option<String>,
+}
+
+impl ContextOverrides {
+    /// The overrides with `${name}` references replaced by saved values.
+    fn substituted(&self, vars: &BTreeMap<String, Json>) -> Result<ContextOverrides, String> {
+        let sub = |v: &Option<String>| {
+            v.as_deref()
+                .map(|s| {
+                    substitute_str(s, vars).map(|j| match j {
+                        Json::String(s) => s,
+                        other => other.to_string(),
+                    })
+                })
+                .transpose()
+        };
+        Ok(ContextOverrides {
+            tenant: sub(&self.tenant)?,
+            call_id: sub(&self.call_id)?,
+            caller: sub(&self.caller)?,
+            called: sub(&self.called)?,
+            language: sub(&self.language)?,
+            idempotency_key: sub(&self.idempotency_key)?,
+        })
+    }
 }
 
 /// What a case expects back.
@@ -285,20 +309,6 @@ fn substitute_str(s: &str, vars: &BTreeMap<String, Json>) -> Result<Json, String
     Ok(Json::String(out))
 }
 
-fn substitute_opt(
-    v: &Option<String>,
-    vars: &BTreeMap<String, Json>,
-) -> Result<Option<String>, String> {
-    v.as_deref()
-        .map(|s| {
-            substitute_str(s, vars).map(|j| match j {
-                Json::String(s) => s,
-                other => other.to_string(),
-            })
-        })
-        .transpose()
-}
-
 /// Where `got` differs from what `want` asks for, or `None` when it matches.
 pub fn mismatch(want: &Json, got: &Json) -> Option<String> {
     fn walk(want: &Json, got: &Json, path: &mut String) -> Option<String> {
@@ -364,13 +374,6 @@ pub fn mismatch(want: &Json, got: &Json) -> Option<String> {
     walk(want, got, &mut String::new())
 }
 
-fn error_answer(e: &CallError) -> Json {
-    match e {
-        CallError::Plugin(pe) => serde_json::json!({"error": plugin_error_json(pe)}),
-        other => serde_json::json!({"error": {"kind": other.kind(), "message": other.to_string()}}),
-    }
-}
-
 fn error_message(e: &CallError) -> String {
     match e {
         CallError::Plugin(pe) => crate::call::describe_plugin_error(pe),
@@ -429,18 +432,10 @@ pub async fn run(
             outcomes.push(outcome);
             continue;
         }
-        let prepared = (|| {
-            let overrides = ContextOverrides {
-                tenant: substitute_opt(&case.context.tenant, &vars)?,
-                call_id: substitute_opt(&case.context.call_id, &vars)?,
-                caller: substitute_opt(&case.context.caller, &vars)?,
-                called: substitute_opt(&case.context.called, &vars)?,
-                language: substitute_opt(&case.context.language, &vars)?,
-                idempotency_key: substitute_opt(&case.context.idempotency_key, &vars)?,
-            };
+        let prepared = case.context.substituted(&vars).and_then(|overrides| {
             apply(&mut ctx, &overrides);
             substitute(&Json::Array(case.args.clone()), &vars)
-        })();
+        });
         let args = match prepared {
             Ok(a) => a,
             Err(why) => {
@@ -485,7 +480,7 @@ pub async fn run(
         };
         outcome.answer = match &result {
             Ok(v) => v.clone(),
-            Err(e) => error_answer(e),
+            Err(e) => call_error_json(e),
         };
         match failure {
             Some(why) => outcome.detail = why,

@@ -125,6 +125,8 @@ struct TapeState {
     exchanges: Vec<Exchange>,
     /// Replay: the indices of `exchanges` not yet served, per request key.
     unserved: BTreeMap<String, VecDeque<usize>>,
+    /// Replay: each exchange's response body, decoded once when the tape is read.
+    bodies: Vec<Bytes>,
     misses: Vec<String>,
 }
 
@@ -175,14 +177,17 @@ impl HttpTape {
             )));
         }
         let mut unserved: BTreeMap<String, VecDeque<usize>> = BTreeMap::new();
+        let mut bodies = Vec::with_capacity(file.exchanges.len());
         for (i, ex) in file.exchanges.iter().enumerate() {
             let body = ex
                 .request_body
                 .to_bytes()
                 .map_err(|m| format(format!("exchange {}: request {m}", i + 1)))?;
-            ex.response_body
-                .to_bytes()
-                .map_err(|m| format(format!("exchange {}: response {m}", i + 1)))?;
+            bodies.push(Bytes::from(
+                ex.response_body
+                    .to_bytes()
+                    .map_err(|m| format(format!("exchange {}: response {m}", i + 1)))?,
+            ));
             unserved
                 .entry(key(&ex.method, &ex.url, &body))
                 .or_default()
@@ -193,6 +198,7 @@ impl HttpTape {
             state: Arc::new(Mutex::new(TapeState {
                 exchanges: file.exchanges,
                 unserved,
+                bodies,
                 misses: Vec::new(),
             })),
         })
@@ -258,20 +264,25 @@ impl HttpTape {
                         .unserved
                         .get_mut(&key(&method, &url, &body))
                         .and_then(VecDeque::pop_front);
-                    match next.and_then(|i| state.exchanges.get(i).cloned()) {
-                        Some(ex) => Some(ex),
-                        None => {
-                            state.misses.push(format!("{method} {url}"));
-                            None
-                        }
+                    let found = next.and_then(|i| {
+                        let ex = state.exchanges.get(i)?;
+                        Some((
+                            ex.status,
+                            ex.response_headers.clone(),
+                            state.bodies.get(i)?.clone(),
+                        ))
+                    });
+                    if found.is_none() {
+                        state.misses.push(format!("{method} {url}"));
                     }
+                    found
                 };
-                let ex = found.ok_or_else(|| {
+                let (status, headers, body) = found.ok_or_else(|| {
                     HttpError::InternalError(Some(format!(
                         "the replayed tape holds no (further) answer for {method} {url}"
                     )))
                 })?;
-                response(&ex).map_err(|m| HttpError::InternalError(Some(m)))
+                response(status, &headers, body).map_err(|m| HttpError::InternalError(Some(m)))
             }
             TapeMode::Record => {
                 let request_headers = headers(&parts.headers);
@@ -337,10 +348,13 @@ fn headers(map: &http::HeaderMap) -> BTreeMap<String, String> {
     out
 }
 
-fn response(ex: &Exchange) -> Result<http::Response<WasiBody>, String> {
-    let body = ex.response_body.to_bytes()?;
-    let mut builder = http::Response::builder().status(ex.status);
-    for (name, value) in &ex.response_headers {
+fn response(
+    status: u16,
+    headers: &BTreeMap<String, String>,
+    body: Bytes,
+) -> Result<http::Response<WasiBody>, String> {
+    let mut builder = http::Response::builder().status(status);
+    for (name, value) in headers {
         // Framing headers describe the original connection, not this in-memory body.
         if matches!(
             name.as_str(),
@@ -351,7 +365,7 @@ fn response(ex: &Exchange) -> Result<http::Response<WasiBody>, String> {
         builder = builder.header(name, value);
     }
     builder
-        .body(full(Bytes::from(body)))
+        .body(full(body))
         .map_err(|e| format!("recorded response is not valid HTTP: {e}"))
 }
 

@@ -46,6 +46,10 @@ typedef struct {
 void vg_buf_add(vg_buf_t *b, const void *bytes, size_t n);
 void vg_buf_adds(vg_buf_t *b, const char *s);
 void vg_buf_addf(vg_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The UTF-8 sequence at the start of `s` (`n` > 0 bytes): returns its length and sets
+ * `*valid`; for invalid input, returns the length of the maximal invalid subpart (at
+ * least 1, what one U+FFFD replaces) and sets `*valid` to false. */
+size_t vg_utf8_next(const uint8_t *s, size_t n, bool *valid);
 /* Appends `n` bytes of `s` the way Rust's `{:?}` prints a string: quoted, with quotes,
  * backslashes and control characters escaped (so C plugins word errors like Rust ones). */
 void vg_buf_add_debug_str(vg_buf_t *b, const char *s, size_t n);

@@ -595,41 +595,14 @@ static void add_lossy(vg_buf_t *b, const uint8_t *s, size_t n, size_t max) {
     static const char replacement[] = "\xEF\xBF\xBD";
     size_t i = 0, chars = 0;
     while (i < n && chars < max) {
-        uint8_t c = s[i];
-        size_t need;
-        uint8_t lo = 0x80, hi = 0xBF;
-        if (c < 0x80) {
-            need = 0;
-        } else if (c >= 0xC2 && c <= 0xDF) {
-            need = 1;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            need = 2;
-            if (c == 0xE0) lo = 0xA0;
-            if (c == 0xED) hi = 0x9F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            need = 3;
-            if (c == 0xF0) lo = 0x90;
-            if (c == 0xF4) hi = 0x8F;
-        } else {
-            vg_buf_add(b, replacement, 3);
-            i++;
-            chars++;
-            continue;
-        }
-        size_t j = 1;
-        while (j <= need && i + j < n) {
-            uint8_t t = s[i + j];
-            if (t < (j == 1 ? lo : 0x80) || t > (j == 1 ? hi : 0xBF)) {
-                break;
-            }
-            j++;
-        }
-        if (j == need + 1) {
-            vg_buf_add(b, s + i, j);
+        bool valid;
+        size_t len = vg_utf8_next(s + i, n - i, &valid);
+        if (valid) {
+            vg_buf_add(b, s + i, len);
         } else {
             vg_buf_add(b, replacement, 3);
         }
-        i += j;
+        i += len;
         chars++;
     }
 }

@@ -288,40 +288,52 @@ static bool parse_escape(parser_t *p, vg_buf_t *b, char **invalid) {
     return true;
 }
 
+size_t vg_utf8_next(const uint8_t *s, size_t n, bool *valid) {
+    *valid = false;
+    if (n == 0) {
+        return 0;
+    }
+    uint8_t c = s[0];
+    size_t need;
+    uint8_t lo = 0x80, hi = 0xBF;
+    if (c < 0x80) {
+        *valid = true;
+        return 1;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+        need = 1;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        need = 2;
+        if (c == 0xE0) lo = 0xA0;
+        if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        need = 3;
+        if (c == 0xF0) lo = 0x90;
+        if (c == 0xF4) hi = 0x8F;
+    } else {
+        return 1;
+    }
+    size_t j = 1;
+    while (j <= need && j < n) {
+        uint8_t t = s[j];
+        if (t < (j == 1 ? lo : 0x80) || t > (j == 1 ? hi : 0xBF)) {
+            break;
+        }
+        j++;
+    }
+    *valid = j == need + 1;
+    return j;
+}
+
 /* How many leading bytes of `s` are valid UTF-8. */
 static size_t utf8_valid_prefix(const uint8_t *s, size_t n) {
     size_t i = 0;
     while (i < n) {
-        uint8_t c = s[i];
-        size_t need;
-        uint8_t lo = 0x80, hi = 0xBF;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c >= 0xC2 && c <= 0xDF) {
-            need = 1;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            need = 2;
-            if (c == 0xE0) lo = 0xA0;
-            if (c == 0xED) hi = 0x9F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            need = 3;
-            if (c == 0xF0) lo = 0x90;
-            if (c == 0xF4) hi = 0x8F;
-        } else {
+        bool valid;
+        size_t len = vg_utf8_next(s + i, n - i, &valid);
+        if (!valid) {
             return i;
         }
-        if (n - i <= need) {
-            return i;
-        }
-        for (size_t j = 1; j <= need; j++) {
-            uint8_t t = s[i + j];
-            if (t < (j == 1 ? lo : 0x80) || t > (j == 1 ? hi : 0xBF)) {
-                return i;
-            }
-        }
-        i += need + 1;
+        i += len;
     }
     return n;
 }

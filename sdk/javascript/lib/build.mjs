@@ -15,8 +15,7 @@
 // implementation, which makes their resources and the runtime's the same. The copies
 // carry no version, so the helpers' import specifiers do not change when WASI does.
 import { execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -115,47 +114,11 @@ function shimPackage(text, pkg) {
         .replace(shimmed, `${SHIM}:$1/$2`);
 }
 
-// sdk/wit-deps asks cargo where the host's wasmtime-wasi-http lives, which waits for
-// cargo's package lock while another build holds it. Its output only changes with the
-// contract or the lock file, so a copy is kept in .wit-cache under a hash of those.
-function witDeps(dest) {
-    const hash = createHash("sha256");
-    const contract = join(REPO, "wit");
-    for (const version of readdirSync(contract).sort()) {
-        for (const file of readdirSync(join(contract, version)).sort()) {
-            hash.update(`${version}/${file}\0`).update(readFileSync(join(contract, version, file)));
-        }
-    }
-    hash.update(readFileSync(join(REPO, "Cargo.lock")));
-    const key = hash.digest("hex");
-    const cache = join(KIT, ".wit-cache");
-    const keyFile = join(cache, "key");
-    if (existsSync(keyFile) && readFileSync(keyFile, "utf8") === key) {
-        cpSync(join(cache, "deps"), dest, { recursive: true });
-        return;
-    }
-    mkdirSync(dest, { recursive: true });
-    execFileSync(join(REPO, "sdk", "wit-deps"), [dest], { stdio: ["ignore", "ignore", "inherit"] });
-    // Replaced by a rename so that a build running beside this one never reads half a
-    // cache; when two race, either copy is right.
-    const fresh = join(cache, `deps-${process.pid}`);
-    try {
-        rmSync(fresh, { recursive: true, force: true });
-        cpSync(dest, fresh, { recursive: true });
-        rmSync(keyFile, { force: true });
-        rmSync(join(cache, "deps"), { recursive: true, force: true });
-        renameSync(fresh, join(cache, "deps"));
-        writeFileSync(keyFile, key);
-    } catch {
-        rmSync(fresh, { recursive: true, force: true });
-    }
-}
-
 function writeWit(stage, requested) {
     const wit = join(stage, "wit");
     const deps = join(wit, "deps");
     mkdirSync(wit, { recursive: true });
-    witDeps(deps);
+    execFileSync(join(REPO, "sdk", "wit-deps"), [deps], { stdio: ["ignore", "ignore", "inherit"] });
     const { version, worlds, exportsOf, functions } = contract(deps);
     const chosen = [];
     for (const w of requested.split(",").map((s) => s.trim()).filter(Boolean)) {

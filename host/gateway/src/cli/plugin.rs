@@ -12,7 +12,7 @@ use serde_json::json;
 use voxgate_runtime::suite::{self, Suite};
 use voxgate_runtime::{
     AllowedHost, CallContext, CallError, HttpTape, Limits, PluginVersion, Runtime, RuntimeConfig,
-    TenantEnv, TenantEnvBuilder, plugin_error_json,
+    TenantEnv, TenantEnvBuilder, call_error_json,
 };
 
 // Parsed once at start-up; the size difference between variants costs nothing.
@@ -198,17 +198,11 @@ fn split_kv(items: &[String], what: &str) -> Result<Vec<(String, String)>, Strin
         .collect()
 }
 
-/// Settings from a suite (if any) overlaid with the command line's, which win.
-#[derive(Default)]
-struct SuiteSettings<'a> {
-    allow_hosts: &'a [String],
-    config: Option<&'a std::collections::BTreeMap<String, String>>,
-    secrets: Option<&'a std::collections::BTreeMap<String, String>>,
-}
-
+/// The tenant a command runs its plugin as: a suite's settings (if any) overlaid with
+/// the command line's, which win.
 fn tenant_env(
     args: &SandboxArgs,
-    suite: SuiteSettings<'_>,
+    suite: Option<&Suite>,
 ) -> Result<(TenantEnvBuilder, Option<HttpTape>), String> {
     let limits = Limits {
         call_deadline: Duration::from_millis(args.deadline_ms),
@@ -217,12 +211,13 @@ fn tenant_env(
         ..Limits::default()
     };
     let mut env = TenantEnv::builder(&args.tenant).limits(limits);
-    for host in suite.allow_hosts.iter().chain(&args.allow_hosts) {
+    let suite_hosts = suite.map(|s| s.allow_hosts.as_slice()).unwrap_or_default();
+    for host in suite_hosts.iter().chain(&args.allow_hosts) {
         env = env.allow_host(AllowedHost::parse(host).map_err(|e| e.to_string())?);
     }
-    let mut config = suite.config.cloned().unwrap_or_default();
+    let mut config = suite.map(|s| s.config.clone()).unwrap_or_default();
     config.extend(split_kv(&args.config, "config")?);
-    let mut secrets = suite.secrets.cloned().unwrap_or_default();
+    let mut secrets = suite.map(|s| s.secrets.clone()).unwrap_or_default();
     secrets.extend(split_kv(&args.secrets, "secret")?);
     for (k, v) in config {
         env = env.config(k, v);
@@ -290,7 +285,7 @@ async fn call(args: CallArgs) -> ExitCode {
             );
         }
     };
-    let (tenant, tape) = match tenant_env(&args.sandbox, SuiteSettings::default()) {
+    let (tenant, tape) = match tenant_env(&args.sandbox, None) {
         Ok((env, tape)) => (env.build(), tape),
         Err(message) => return fail(json!({"error": {"kind": "usage", "message": message}}), 2),
     };
@@ -325,10 +320,7 @@ async fn call(args: CallArgs) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            let mut out = match &e {
-                CallError::Plugin(pe) => json!({"error": plugin_error_json(pe)}),
-                other => json!({"error": {"kind": other.kind(), "message": other.to_string()}}),
-            };
+            let mut out = call_error_json(&e);
             if !denied.is_empty() {
                 let hosts: Vec<String> = denied
                     .iter()
@@ -357,12 +349,7 @@ async fn test(args: TestArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => return usage(e.to_string()),
     };
-    let settings = SuiteSettings {
-        allow_hosts: &suite.allow_hosts,
-        config: Some(&suite.config),
-        secrets: Some(&suite.secrets),
-    };
-    let (tenant, tape) = match tenant_env(&args.sandbox, settings) {
+    let (tenant, tape) = match tenant_env(&args.sandbox, Some(&suite)) {
         Ok(t) => t,
         Err(message) => return usage(message),
     };
