@@ -44,7 +44,7 @@ pub fn router(shop: Shop) -> Router {
         .route("/complaints/{id}", get(complaint))
         .route("/knowledge", get(knowledge))
         .route("/tickets", post(create_ticket).get(tickets))
-        .route("/recordings/{reference}", get(recording))
+        .route("/recordings/{reference}", get(recording).put(put_recording))
         .route("/transactions", post(prepare))
         .route("/transactions/{id}", get(transaction))
         .route("/transactions/{id}/commit", post(commit))
@@ -433,6 +433,19 @@ async fn recording(
     let wav = shop.with(|s, _| s.recordings.get(&reference).cloned());
     let wav = wav.ok_or_else(|| ShopError::NotFound(format!("no recording '{reference}'")))?;
     Ok(([(header::CONTENT_TYPE, "audio/wav")], wav).into_response())
+}
+
+/// Stores a recording under a reference (what a PBX's storage would hold), so that
+/// analytics can be tried with real speech.
+async fn put_recording(
+    State(shop): State<Shop>,
+    Segment(reference): Segment,
+    body: Bytes,
+) -> StatusCode {
+    shop.with(|s, _| {
+        s.recordings.insert(reference, body);
+    });
+    StatusCode::NO_CONTENT
 }
 
 async fn prepare(

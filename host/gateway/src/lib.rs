@@ -1,6 +1,7 @@
 //! The voxgate gateway: wires the sans-IO protocol core (`voxgate-proto`) and the plugin
 //! runtime (`voxgate-runtime`) to tokio, and holds the command-line tools.
 
+pub mod analytics;
 pub mod bench;
 pub mod cli;
 pub mod control;

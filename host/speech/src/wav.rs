@@ -69,6 +69,25 @@ struct Format {
 /// 32 bits, 32-bit float, G.711 µ-law and A-law (also as WAVE_FORMAT_EXTENSIBLE); several
 /// channels are averaged into one.
 pub fn decode(bytes: &[u8]) -> Result<Pcm, WavError> {
+    let (rate, channels) = decode_channels(bytes)?;
+    let n = channels.len().max(1) as i32;
+    let len = channels.first().map_or(0, Vec::len);
+    let samples = (0..len)
+        .map(|i| {
+            let sum: i32 = channels
+                .iter()
+                .map(|c| i32::from(c.get(i).copied().unwrap_or(0)))
+                .sum();
+            // Averaging i16 values stays within i16.
+            (sum / n) as i16
+        })
+        .collect();
+    Ok(Pcm::new(rate, samples))
+}
+
+/// Reads a WAV (the encodings [`decode`] reads) into one 16-bit PCM signal per channel,
+/// all of the same length, and the sample rate.
+pub fn decode_channels(bytes: &[u8]) -> Result<(u32, Vec<Vec<i16>>), WavError> {
     if bytes.len() < 12 || &bytes[0..4] != b"RIFF" || &bytes[8..12] != b"WAVE" {
         let head: String = bytes
             .iter()
@@ -143,7 +162,7 @@ fn parse_format(body: &[u8]) -> Result<Format, WavError> {
     })
 }
 
-fn convert(format: Format, data: &[u8]) -> Result<Pcm, WavError> {
+fn convert(format: Format, data: &[u8]) -> Result<(u32, Vec<Vec<i16>>), WavError> {
     let sample: fn(&[u8]) -> i32 = match (format.tag, format.bits) {
         (PCM, 8) => |b| (i32::from(b[0]) - 128) << 8,
         (PCM, 16) => |b| i32::from(i16::from_le_bytes([b[0], b[1]])),
@@ -159,17 +178,17 @@ fn convert(format: Format, data: &[u8]) -> Result<Pcm, WavError> {
         (tag, bits) => return Err(WavError::Unsupported { tag, bits }),
     };
     let width = usize::from(format.bits / 8);
-    let channels = usize::from(format.channels);
-    let frame = width * channels;
-    let samples = data
-        .chunks_exact(frame)
-        .map(|f| {
-            let sum: i32 = f.chunks_exact(width).map(sample).sum();
-            // Averaging i16 values stays within i16.
-            (sum / channels as i32) as i16
-        })
-        .collect();
-    Ok(Pcm::new(format.rate, samples))
+    let count = usize::from(format.channels);
+    let frame = width * count;
+    let frames = data.len() / frame;
+    let mut channels = vec![Vec::with_capacity(frames); count];
+    for f in data.chunks_exact(frame) {
+        for (channel, s) in channels.iter_mut().zip(f.chunks_exact(width)) {
+            // Every sample function yields an i16 value widened to i32.
+            channel.push(sample(s) as i16);
+        }
+    }
+    Ok((format.rate, channels))
 }
 
 /// G.711 µ-law to 16-bit linear.

@@ -19,6 +19,7 @@
 //! at. Tables added later (call records, transcripts, audit) append migrations to the
 //! same ordered list, see [`SCHEMA_VERSION`].
 
+mod analyses;
 mod control;
 mod schema;
 mod tenant;
@@ -26,6 +27,7 @@ mod txlog;
 
 use std::path::PathBuf;
 
+pub use analyses::{AnalysisFilter, AnalysisRow, Created, Finished, NewAnalysis};
 pub use control::{AuditEntry, ControlStore, SqliteControlStore, TenantRow, TokenRow};
 pub use schema::SCHEMA_VERSION;
 pub use tenant::{
@@ -68,6 +70,9 @@ pub enum StoreError {
     Conflict(String),
     #[error("{0}")]
     Invalid(String),
+    /// The tenant's credits cannot cover what was asked.
+    #[error("{0}")]
+    Insufficient(String),
 }
 
 /// Why a store file could not be opened.

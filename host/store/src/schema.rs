@@ -39,7 +39,7 @@ pub(crate) struct Schema {
 /// A tenant's file ("voxg").
 pub(crate) const TENANT: Schema = Schema {
     application_id: 0x766f_7867,
-    migrations: &[V1_TX_LOG, V2_TENANT_DATA],
+    migrations: &[V1_TX_LOG, V2_TENANT_DATA, V3_ANALYSES],
 };
 
 /// The control plane's file ("voxc").
@@ -163,6 +163,40 @@ CREATE TABLE credits (
     balance INTEGER NOT NULL CHECK (balance >= 0),
     note    TEXT    NOT NULL DEFAULT ''
 );
+";
+
+/// Version 3: post-call analyses, queue and results in one table (see `analyses.rs`).
+/// `call_id` is unique: posting the same call again finds its analysis. The columns the
+/// KPIs group by are copied out of the metadata and the result.
+const V3_ANALYSES: &str = "
+CREATE TABLE analyses (
+    id              TEXT    PRIMARY KEY,
+    call_id         TEXT    NOT NULL UNIQUE,
+    source          TEXT    NOT NULL CHECK (source IN ('upload', 'voxgate')),
+    status          TEXT    NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed')),
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL,
+    finished_at     INTEGER,
+    metadata        TEXT    NOT NULL CHECK (json_valid(metadata)),
+    -- The sealed recording's file name in the tenant's analyses folder (until done).
+    recording       TEXT,
+    recording_ms    INTEGER,
+    credits         INTEGER NOT NULL DEFAULT 0,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER,
+    progress        REAL    NOT NULL DEFAULT 0,
+    error           TEXT,
+    transcript      TEXT    CHECK (transcript IS NULL OR json_valid(transcript)),
+    result          TEXT    CHECK (result IS NULL OR json_valid(result)),
+    date_time       INTEGER NOT NULL,
+    queue           TEXT    NOT NULL DEFAULT '',
+    agent_id        TEXT    NOT NULL DEFAULT '',
+    department      TEXT    NOT NULL DEFAULT '',
+    category        TEXT    NOT NULL DEFAULT '',
+    sentiment       TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX analyses_work ON analyses (status, next_attempt_at);
+CREATE INDEX analyses_date ON analyses (date_time);
 ";
 
 /// Control version 1: tenants (their config as JSON, their recording key), API tokens

@@ -1,5 +1,5 @@
 //! A tenant's own data besides its transaction log: calls, plugin versions and their
-//! activations, credits.
+//! activations, credits, post-call analyses.
 //!
 //! [`TenantStore`] is what the gateway needs of it; [`SqliteTenantStore`] keeps it in the
 //! tenant's file (the same file as its [`crate::TxLog`]), a PostgreSQL store will keep it
@@ -11,6 +11,7 @@ use std::sync::MutexGuard;
 use rusqlite::types::ToSql;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior};
 
+use crate::analyses::{self, AnalysisFilter, AnalysisRow, Created, Finished, NewAnalysis};
 use crate::{DbError, OpenError, StoreError, schema};
 
 /// What is known when a call starts.
@@ -159,6 +160,28 @@ pub trait TenantStore: Send + Sync + std::fmt::Debug {
     fn balance(&self) -> Result<i64, StoreError>;
     /// Newest first.
     fn credit_entries(&self, limit: u32) -> Result<Vec<CreditEntry>, StoreError>;
+
+    /// Creates an analysis and spends its credits in one transaction, or returns the
+    /// one already made for the same call (nothing spent). [`StoreError::Insufficient`]
+    /// when the balance cannot cover it.
+    fn create_analysis(&self, new: &NewAnalysis) -> Result<Created, StoreError>;
+    fn analysis(&self, id: &str) -> Result<Option<AnalysisRow>, StoreError>;
+    fn analysis_of_call(&self, call_id: &str) -> Result<Option<AnalysisRow>, StoreError>;
+    /// Newest call first.
+    fn analyses(&self, filter: &AnalysisFilter) -> Result<Vec<AnalysisRow>, StoreError>;
+    /// Claims the next analysis to work on (see `analyses.rs` for the lease).
+    fn claim_analysis(&self, now: i64, lease_ms: i64) -> Result<Option<AnalysisRow>, StoreError>;
+    /// Reports progress (0..=1) and renews the claim's lease.
+    fn analysis_progress(&self, id: &str, now: i64, progress: f64) -> Result<(), StoreError>;
+    fn finish_analysis(&self, id: &str, now: i64, done: &Finished) -> Result<(), StoreError>;
+    /// A failed attempt: queued again at `retry_at`, or failed for good when `None`.
+    fn fail_analysis(
+        &self,
+        id: &str,
+        now: i64,
+        error: &str,
+        retry_at: Option<i64>,
+    ) -> Result<(), StoreError>;
 
     /// Removes transcripts and recordings of calls that started before `before`.
     fn expire(&self, before: i64, now: i64) -> Result<Expired, StoreError>;
@@ -550,6 +573,44 @@ impl TenantStore for SqliteTenantStore {
             .collect::<Result<Vec<_>, _>>()
             .map_err(DbError)?;
         Ok(rows)
+    }
+
+    fn create_analysis(&self, new: &NewAnalysis) -> Result<Created, StoreError> {
+        analyses::create(&mut self.lock(), new)
+    }
+
+    fn analysis(&self, id: &str) -> Result<Option<AnalysisRow>, StoreError> {
+        analyses::get(&self.lock(), id)
+    }
+
+    fn analysis_of_call(&self, call_id: &str) -> Result<Option<AnalysisRow>, StoreError> {
+        analyses::get_by_call(&self.lock(), call_id)
+    }
+
+    fn analyses(&self, filter: &AnalysisFilter) -> Result<Vec<AnalysisRow>, StoreError> {
+        analyses::list(&self.lock(), filter)
+    }
+
+    fn claim_analysis(&self, now: i64, lease_ms: i64) -> Result<Option<AnalysisRow>, StoreError> {
+        analyses::claim(&mut self.lock(), now, lease_ms)
+    }
+
+    fn analysis_progress(&self, id: &str, now: i64, progress: f64) -> Result<(), StoreError> {
+        analyses::progress(&self.lock(), id, now, progress)
+    }
+
+    fn finish_analysis(&self, id: &str, now: i64, done: &Finished) -> Result<(), StoreError> {
+        analyses::finish(&self.lock(), id, now, done)
+    }
+
+    fn fail_analysis(
+        &self,
+        id: &str,
+        now: i64,
+        error: &str,
+        retry_at: Option<i64>,
+    ) -> Result<(), StoreError> {
+        analyses::fail(&self.lock(), id, now, error, retry_at)
     }
 
     fn expire(&self, before: i64, now: i64) -> Result<Expired, StoreError> {

@@ -186,7 +186,23 @@ impl ControlPlane {
                         .unwrap_or_default(),
                     record: record.to_string(),
                 };
-                blocking(move || Ok(store.call_outcome(&call_id, at, &outcome)?)).await
+                let id = call_id.clone();
+                blocking(move || Ok(store.call_outcome(&id, at, &outcome)?)).await?;
+                // The call's analysis is due within a second of the hang-up; it runs
+                // beside the recorder so that it never holds up other calls' events.
+                if let Some(runtime) = self.tenants.current().by_id(tenant).cloned() {
+                    let config = runtime.config.clone();
+                    tokio::spawn(async move {
+                        if let Err(e) = crate::analytics::worker::analyse_own_call(
+                            data, config, call_id, at, record,
+                        )
+                        .await
+                        {
+                            tracing::warn!("call analysis not stored: {e}");
+                        }
+                    });
+                }
+                Ok(())
             }
             CallEvent::CallEnded {
                 call_id,

@@ -14,7 +14,7 @@ pub mod auth;
 pub mod live;
 pub mod metrics;
 mod plugins;
-mod tenants;
+pub(crate) mod tenants;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -46,6 +46,8 @@ pub enum Error {
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
+    PaymentRequired(String),
+    #[error("{0}")]
     TooLarge(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
@@ -61,6 +63,7 @@ impl From<StoreError> for Error {
             StoreError::NotFound(m) => Error::NotFound(m),
             StoreError::Conflict(m) => Error::Conflict(m),
             StoreError::Invalid(m) => Error::BadRequest(m),
+            StoreError::Insufficient(m) => Error::PaymentRequired(m),
             StoreError::Db(e) => Error::Internal(format!("store: {e}")),
         }
     }
@@ -136,6 +139,8 @@ pub struct ControlPlane {
     changes: tokio::sync::Mutex<()>,
     /// The largest plugin upload accepted, in bytes.
     max_upload: std::sync::atomic::AtomicUsize,
+    /// Post-call analysis workers.
+    pub analytics: crate::analytics::worker::Settings,
 }
 
 impl std::fmt::Debug for ControlPlane {
@@ -179,9 +184,11 @@ impl ControlPlane {
             draining: Arc::new(AtomicBool::new(false)),
             changes: tokio::sync::Mutex::new(()),
             max_upload: std::sync::atomic::AtomicUsize::new(DEFAULT_MAX_UPLOAD),
+            analytics: crate::analytics::worker::Settings::default(),
         });
         plane.rebuild().await?;
         live::spawn_recorder(&plane);
+        crate::analytics::worker::spawn(&plane);
         Ok(plane)
     }
 

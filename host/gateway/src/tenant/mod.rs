@@ -54,6 +54,9 @@ pub struct TenantConfig {
     /// Rules on the tenant's metrics that raise alerts.
     #[serde(default)]
     pub alerts: Vec<crate::control::alerts::AlertRule>,
+    /// Post-call analytics: recognizer, analyser, the tenant's own categories.
+    #[serde(default)]
+    pub analytics: crate::analytics::AnalyticsConfig,
 }
 
 /// A secret, literally or from an environment variable (preferred: files get copied).
@@ -332,6 +335,10 @@ impl Directory {
         }
         self.by_id.insert(tenant.config.id.clone(), tenant);
         Ok(())
+    }
+
+    pub fn by_id(&self, id: &str) -> Option<&Arc<crate::dialog::TenantRuntime>> {
+        self.by_id.get(id)
     }
 
     pub fn by_number(&self, dialled: &str) -> Option<&Arc<crate::dialog::TenantRuntime>> {

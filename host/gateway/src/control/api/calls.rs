@@ -196,6 +196,12 @@ pub(super) async fn detail(
         o.insert("record".into(), parse(&row.record));
         o.insert("recording".into(), json!(row.recording.is_some()));
         o.insert("expired_at".into(), json!(row.expired_at.map(rfc3339)));
+        o.insert(
+            "analysis".into(),
+            super::analyses::of_call(&state, &tenant, &call)
+                .await?
+                .unwrap_or(Value::Null),
+        );
     }
     Ok(axum::Json(v))
 }

@@ -6,6 +6,7 @@
 //! wrong; nothing a client sends can make a handler panic.
 
 mod admin;
+mod analyses;
 mod calls;
 mod ops;
 mod plugins;
@@ -38,6 +39,7 @@ impl Error {
             Error::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             Error::NotFound(_) => (StatusCode::NOT_FOUND, "not-found"),
             Error::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            Error::PaymentRequired(_) => (StatusCode::PAYMENT_REQUIRED, "payment-required"),
             Error::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too-large"),
             Error::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type")
@@ -174,6 +176,8 @@ pub fn router(state: State) -> Router {
         .route("/v1/tokens/{token}", delete(admin::revoke_token))
         .route("/v1/audit", get(admin::audit))
         .route("/v1/calls", get(calls::list_all))
+        .route("/v1/analyses", post(analyses::create))
+        .route("/v1/analyses/{analysis}", get(analyses::get_posted))
         .route("/v1/tenants", get(tenants::list).post(tenants::create))
         .route(
             "/v1/tenants/{tenant}",
@@ -224,6 +228,13 @@ pub fn router(state: State) -> Router {
             get(calls::recording),
         )
         .route("/v1/tenants/{tenant}/stats", get(calls::stats))
+        .route("/v1/tenants/{tenant}/analyses", get(analyses::list))
+        .route(
+            "/v1/tenants/{tenant}/analyses/{analysis}",
+            get(analyses::get_one),
+        )
+        .route("/v1/tenants/{tenant}/analytics", get(analyses::kpis))
+        .route("/v1/tenants/{tenant}/analytics.csv", get(analyses::export))
         .route("/v1/tenants/{tenant}/alerts", get(tenants::alerts))
         .route(
             "/v1/tenants/{tenant}/credits",
