@@ -106,3 +106,27 @@ pub fn office_tenant_file(dir: &Path, erp: &str) -> PathBuf {
     std::fs::write(&path, text).unwrap();
     path
 }
+
+impl Erp {
+    /// Stores `bytes` as the recording `reference` (`PUT /recordings/{reference}`).
+    pub fn put_recording(&self, reference: &str, bytes: &[u8]) {
+        let mut s = std::net::TcpStream::connect(&self.addr).expect("connect to the ERP");
+        write!(
+            s,
+            "PUT /recordings/{reference} HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\n\
+             Content-Type: application/octet-stream\r\nConnection: close\r\n\r\n",
+            self.addr,
+            bytes.len()
+        )
+        .unwrap();
+        s.write_all(bytes).unwrap();
+        let mut raw = String::new();
+        s.read_to_string(&mut raw).unwrap();
+        assert!(raw.starts_with("HTTP/1.1 204"), "PUT recording: {raw}");
+    }
+
+    /// How many requests the ERP has answered.
+    pub fn requests(&self) -> u64 {
+        self.get("/stats")["requests"].as_u64().unwrap()
+    }
+}

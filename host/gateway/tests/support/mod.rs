@@ -3,6 +3,7 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod api;
 pub mod baresip;
 pub mod chat;
 pub mod erp;
@@ -280,4 +281,37 @@ pub fn output_text(o: &Output) -> String {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     )
+}
+
+/// A 16-bit PCM WAV of `frames` frames of quiet noise (a large recording, cheaply).
+pub fn wav_header_pcm16(rate: u32, channels: u16, frames: usize) -> Vec<u8> {
+    let spec = hound::WavSpec {
+        channels,
+        sample_rate: rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut w = hound::WavWriter::new(&mut out, spec).unwrap();
+    for i in 0..frames * usize::from(channels) {
+        w.write_sample(((i * 7919) % 64) as i16 - 32).unwrap();
+    }
+    w.finalize().unwrap();
+    out.into_inner()
+}
+
+/// `wav` encoded as MP3 by LAME (Debian package `lame`).
+pub fn mp3_of(wav: &[u8]) -> Vec<u8> {
+    which("lame", "lame");
+    let dir = TempDir::new("mp3");
+    let (input, output) = (dir.path().join("in.wav"), dir.path().join("out.mp3"));
+    std::fs::write(&input, wav).unwrap();
+    let status = Command::new("lame")
+        .args(["--quiet", "-b", "64"])
+        .arg(&input)
+        .arg(&output)
+        .status()
+        .unwrap();
+    assert!(status.success(), "lame failed");
+    std::fs::read(&output).unwrap()
 }
