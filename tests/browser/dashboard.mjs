@@ -6,14 +6,20 @@
 //   call-ended <call id>        it left the live panel
 //   detail-turns <n>            the call's detail shows n transcript turns,
 //   turn <who> <text>           followed by one line per turn (caller or agent)
+//   analysis-category <cat>     the call's detail shows its finished analysis: category,
+//   analysis-sentiment <label>  and overall sentiment
 //   activated <version id>      a plugin version was activated from the plugins page
+//   kpi-total <n>               the Analytics view's "Analysed calls" tile
+//   chart-bars <n>              bars (days) drawn in its sentiment-per-day chart
+//   analysis-turns <n>          transcript turns in the call's analysis opened from the list
+//   csv-rows <n>                data rows (header not counted) of the CSV "Export CSV" saved
 //   done                        everything passed (exit status 0)
 //   error <message>             something failed (exit status 1, failure.png written)
 //
 // Diagnostics (browser console errors and the like) go to stderr. Every wait is bounded.
 
 import { chromium } from 'playwright-core';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 const env = (name, fallback) => {
@@ -141,6 +147,73 @@ async function checkDetail(callId) {
   for (const turn of texts) say(`turn ${turn.who} ${turn.text}`);
 }
 
+/** The finished analysis on the call's detail page (voxgate analyses a call as it ends). */
+async function checkAnalysis(callId) {
+  const detail = `#call-detail[data-call-id=${cssString(callId)}]`;
+  const panel = page.locator(`${detail} .analysis[data-status="done"]`);
+  const row = page.locator(`#call-list [data-call-id=${cssString(callId)}]`);
+  await until(`a finished analysis in the detail of ${callId}`, 30 * SECOND, 2 * SECOND, async () => {
+    if (await panel.count()) return true;
+    await row.click(); // the same hash: reloads the detail at once
+    await page.locator(`#call-detail[data-state="ready"], #call-detail[data-state="error"]`)
+      .waitFor({ state: 'attached', timeout: 10 * SECOND });
+    return (await panel.count()) > 0;
+  });
+  const { category, sentiment } = await panel.evaluate((el) => ({ ...el.dataset }));
+  say(`analysis-category ${category}`);
+  say(`analysis-sentiment ${sentiment}`);
+  await panel.scrollIntoViewIfNeeded();
+  await shot('call-analysis.png');
+}
+
+/** Data rows of a CSV text (RFC 4180: quoted fields may hold commas and line breaks). */
+function csvRecords(text) {
+  let records = 0;
+  let quoted = false;
+  let empty = true; // nothing since the last record ended
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text[i];
+    if (c === '"') quoted = !quoted; // a doubled quote toggles twice
+    if (!quoted && (c === '\n' || c === '\r')) {
+      if (!empty) records += 1;
+      empty = true;
+    } else {
+      empty = false;
+    }
+  }
+  if (!empty) records += 1;
+  return Math.max(0, records - 1);
+}
+
+async function showAnalytics(callId) {
+  await page.locator('a[data-nav="analytics"]').click();
+  await page.locator('#analytics[data-state="ready"]').waitFor({ state: 'attached', timeout: 20 * SECOND });
+  const total = await page.locator('#analytics-cards [data-kpi="total"] .value').textContent();
+  say(`kpi-total ${total}`);
+  say(`chart-bars ${await page.locator('#chart-sentiment g.day-bar').count()}`);
+  await shot('analytics.png');
+
+  // The call's analysis from the list: transcript and results.
+  const row = page.locator(`#analysis-rows tr[data-call-id=${cssString(callId)}]`);
+  await row.click();
+  const id = await row.getAttribute('data-analysis-id');
+  const detail = page.locator(`#analysis-detail[data-analysis-id=${cssString(id)}][data-state="ready"]`);
+  await detail.waitFor({ state: 'attached', timeout: 20 * SECOND });
+  say(`analysis-turns ${await detail.locator('.turn').count()}`);
+  await page.locator('#analysis-list').scrollIntoViewIfNeeded();
+  await shot('analysis.png');
+
+  const [download] = await Promise.all([
+    page.waitForEvent('download', { timeout: 20 * SECOND }),
+    page.locator('#analytics-export').click(),
+  ]);
+  const file = await download.path();
+  if (!file) throw new Error(`the CSV download failed: ${await download.failure()}`);
+  const text = readFileSync(file, 'utf8');
+  if (!text.startsWith('id,')) throw new Error(`the CSV does not start with its header: ${JSON.stringify(text.slice(0, 80))}`);
+  say(`csv-rows ${csvRecords(text)}`);
+}
+
 async function activateOther() {
   await page.locator('a[data-nav="plugins"]').click();
   await page.locator('#plugins tr[data-version]').first().waitFor({ state: 'attached', timeout: 20 * SECOND });
@@ -187,6 +260,8 @@ async function main() {
   say('ready-for-call');
   const callId = await watchCall(tenant);
   await checkDetail(callId);
+  await checkAnalysis(callId);
+  await showAnalytics(callId);
   await activateOther();
   await showKpis();
   say('done');

@@ -300,4 +300,5 @@ async fn voxgate_calls_are_analysed_from_their_record_without_credits() {
     assert_eq!(detail["analysis"]["id"], row.id.as_str());
     assert!(detail["analysis"]["result"]["category"].is_string(), "{detail}");
     assert_eq!(detail["analysis"]["metadata"]["agent_id"], "office");
+    assert_eq!(detail["analysis"]["metadata"]["caller_id"], "+385915550101");
 }

@@ -1,7 +1,9 @@
 //! The dashboard in headless Chromium (Debian's, driven by playwright-core from
 //! `tests/browser/dashboard.mjs`): log in, watch a real SIP call appear live and end,
-//! open its detail with the transcript, activate another plugin version. The driver
-//! writes screenshots; the gateway's own state is checked here.
+//! open its detail with the transcript and its post-call analysis, then the Analytics
+//! view (KPI tiles, the sentiment chart, the call's analysis, the CSV export), and
+//! activate another plugin version. The driver writes screenshots; what it read off the
+//! page is checked here against the gateway's API.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -16,7 +18,7 @@ use support::gateway::{Gateway, new_version_of};
 use support::{TempDir, assert_sipp_ok, sipp};
 
 #[test]
-fn dashboard_shows_a_live_call_its_transcript_and_activates_a_version() {
+fn dashboard_shows_a_live_call_its_transcript_and_analysis_and_activates_a_version() {
     support::which("chromium", "chromium");
     support::which("node", "nodejs");
     let browser = support::repo_tests().join("browser");
@@ -105,11 +107,62 @@ fn dashboard_shows_a_live_call_its_transcript_and_activates_a_version() {
     assert!(lines.contains(&format!("activated {v2}")), "{lines:?}");
     let plugins = gw.get_json("/v1/tenants/demo/plugins", &token);
     assert_eq!(plugins["active"]["bindings"]["contacts"], v2.as_str());
+
+    // The analysis the call's detail showed is the stored one.
+    let analysis = &detail["analysis"];
+    assert_eq!(analysis["status"], "done", "{analysis}");
+    assert_eq!(analysis["source"], "voxgate", "{analysis}");
+    let result = &analysis["result"];
+    let category = result["category"].as_str().unwrap();
+    assert!(
+        lines.contains(&format!("analysis-category {category}")),
+        "{category:?}: {lines:?}"
+    );
+    let sentiment = result["sentiment"]["overall"]["label"].as_str().unwrap();
+    assert!(
+        lines.contains(&format!("analysis-sentiment {sentiment}")),
+        "{sentiment:?}: {lines:?}"
+    );
+    // The Analytics view: its tile, chart and CSV agree with the API. The test's data
+    // directory is fresh, so the view's default period (the last 30 days) holds them all.
+    let number = |prefix: &str| -> usize {
+        lines
+            .iter()
+            .find_map(|l| l.strip_prefix(prefix)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("no {prefix} line in {lines:?}"))
+    };
+    let kpis = gw.get_json("/v1/tenants/demo/analytics", &token);
+    let total = usize::try_from(kpis["total"].as_u64().unwrap()).unwrap();
+    assert!(total >= 1, "{kpis}");
+    assert_eq!(number("kpi-total"), total, "{kpis}");
+    let days = kpis["over_time"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|day| day["count"].as_u64().unwrap_or(0) > 0)
+        .count();
+    assert!(days >= 1, "{kpis}");
+    assert_eq!(number("chart-bars"), days, "{kpis}");
+    let listed = gw.get_json("/v1/tenants/demo/analyses", &token);
+    assert_eq!(
+        listed["analyses"].as_array().unwrap().len(),
+        total,
+        "{listed}"
+    );
+    assert_eq!(number("csv-rows"), total);
+    // voxgate's transcript turns with words, as the analysis kept them.
+    let id = analysis["id"].as_str().unwrap();
+    let full = gw.get_json(&format!("/v1/tenants/demo/analyses/{id}"), &token);
+    let kept = full["transcript"]["turns"].as_array().unwrap().len();
+    assert_eq!(number("analysis-turns"), kept, "{full}");
     for shot in [
         "live-call.png",
         "call-detail.png",
+        "call-analysis.png",
         "plugins.png",
         "kpis.png",
+        "analytics.png",
+        "analysis.png",
     ] {
         let png = std::fs::read(shots.join(shot)).unwrap_or_default();
         assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "{shot}");

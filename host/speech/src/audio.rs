@@ -74,10 +74,14 @@ pub fn resample(input: &[f32], from: u32, to: u32) -> Result<Vec<f32>, SpeechErr
         out.extend_from_slice(&block[0]);
         pos += chunk;
     }
-    let block = r
-        .process_partial(Some(&[&input[pos..]]), None)
-        .map_err(|e| err(e.to_string()))?;
-    out.extend_from_slice(&block[0]);
+    // rubato refuses an empty partial block, which input of a whole number of chunks
+    // would leave.
+    if pos < input.len() {
+        let block = r
+            .process_partial(Some(&[&input[pos..]]), None)
+            .map_err(|e| err(e.to_string()))?;
+        out.extend_from_slice(&block[0]);
+    }
     while out.len() < expected + delay {
         let block = r
             .process_partial::<&[f32]>(None, None)
@@ -118,6 +122,14 @@ mod tests {
         assert!((out.len() as i64 - 8000).abs() <= 2, "{}", out.len());
         let f = zero_crossing_freq(&out, 8000);
         assert!((f - 440.0).abs() < 5.0, "{f}");
+    }
+
+    #[test]
+    fn input_of_whole_chunks_resamples() {
+        let input = sine(22_050, 440.0, 2048.0 / 22_050.0);
+        assert_eq!(input.len(), 2048);
+        let out = resample(&input, 22_050, 8000).unwrap();
+        assert!((out.len() as i64 - 743).abs() <= 2, "{}", out.len());
     }
 
     #[test]

@@ -300,9 +300,18 @@ pub async fn analyse_own_call(
             .and_then(Value::as_str)
             .and_then(|s| super::ingest::parse_time(s).ok())
             .unwrap_or(at);
+        // The stored call has the caller's number as the SIP core saw it.
+        let caller = data
+            .store
+            .call(&call_id)
+            .ok()
+            .flatten()
+            .map(|c| c.caller)
+            .filter(|c| !c.is_empty())
+            .unwrap_or_else(|| text("caller"));
         let metadata = json!({
             "date_time": crate::control::tenants::rfc3339(started),
-            "caller_id": text("caller"),
+            "caller_id": caller,
             "call_topic": text("outcome"),
             "agent_id": agent,
         });

@@ -246,10 +246,12 @@ impl Decoder {
     }
 
     /// Decodes a block of 16-bit PCM at the configured rate (never full-utterance mode).
-    pub(super) fn process_raw(&mut self, pcm: &[i16]) -> Result<(), String> {
+    /// `whole`: `pcm` is the entire utterance (PocketSphinx then normalises it by its
+    /// own cepstral mean).
+    pub(super) fn process_raw(&mut self, pcm: &[i16], whole: bool) -> Result<(), String> {
         // SAFETY: live decoder; `pcm` is valid for `pcm.len()` samples, read only.
         Self::check("ps_process_raw", unsafe {
-            raw::ps_process_raw(self.ps.as_ptr(), pcm.as_ptr(), pcm.len(), 0, 0)
+            raw::ps_process_raw(self.ps.as_ptr(), pcm.as_ptr(), pcm.len(), 0, c_int::from(whole))
         })
     }
 

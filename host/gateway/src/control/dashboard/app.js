@@ -8,7 +8,7 @@
 const BASE = location.pathname.replace(/[^/]*$/, '');
 const TOKEN_KEY = 'voxgate.token';
 const TENANT_KEY = 'voxgate.tenant';
-const SECTIONS = ['live', 'calls', 'kpis', 'plugins'];
+const SECTIONS = ['live', 'calls', 'kpis', 'analytics', 'plugins'];
 const RECENT_MAX = 15;
 // Outcome -> [badge colour, short label for narrow tables].
 const OUTCOMES = {
@@ -24,7 +24,8 @@ const state = {
   recent: [],
   ws: null, wsRetry: 0, wsTimer: 0,
   seq: {}, // per-view request counters, so a slow answer for an older view is dropped
-  timers: {}, blobUrl: '',
+  timers: {}, blobUrl: '', csvUrl: '',
+  groupBy: 'queue', analytics: null, // the analytics KPIs shown, for switching the grouping
 };
 
 // ---------------------------------------------------------------- DOM helpers
@@ -270,7 +271,10 @@ function changeTenant() {
 
 // ---------------------------------------------------------------- navigation
 
-/** Routes: #/live, #/calls, #/calls/<tenant>/<call id>, #/kpis, #/plugins. */
+/**
+ * Routes: #/live, #/calls, #/calls/<tenant>/<call id>, #/kpis, #/analytics,
+ * #/analytics/<tenant>/<analysis id>, #/plugins.
+ */
 function parseHash() {
   const decode = (part) => {
     try {
@@ -279,13 +283,13 @@ function parseHash() {
       return part; // a hand-edited hash with a stray "%"
     }
   };
-  const [section, tenant = '', callId = ''] = location.hash.replace(/^#\/?/, '').split('/').map(decode);
-  return { section: SECTIONS.includes(section) ? section : 'live', tenant, callId };
+  const [section, tenant = '', id = ''] = location.hash.replace(/^#\/?/, '').split('/').map(decode);
+  return { section: SECTIONS.includes(section) ? section : 'live', tenant, id };
 }
 
 function route() {
   if (!state.me) return;
-  const { section, tenant, callId } = parseHash();
+  const { section, tenant, id } = parseHash();
   const entering = state.section !== section;
   state.section = section;
   for (const el of document.querySelectorAll('[data-section]')) el.hidden = el.dataset.section !== section;
@@ -295,7 +299,10 @@ function route() {
   if (!state.tenant) return;
   if (section === 'calls') {
     if (entering) loadCalls();
-    if (callId) loadDetail(tenant, callId);
+    if (id) loadDetail(tenant, id);
+  } else if (section === 'analytics') {
+    if (entering) loadAnalytics();
+    if (id) loadAnalysis(tenant, id);
   } else if (entering && section === 'kpis') {
     loadKpis();
   } else if (entering && section === 'plugins') {
@@ -462,9 +469,11 @@ function afterCallEnded(event) {
   // The store writes the record as the call ends; give it a moment.
   if (state.section === 'calls') later('calls', loadCalls, 800);
   if (state.section === 'kpis') later('kpis', loadKpis, 1500);
+  // voxgate analyses its own calls as their record arrives.
+  if (state.section === 'analytics') later('analytics', loadAnalytics, 1500);
   const open = parseHash();
-  if (state.section === 'calls' && open.callId === event.call_id) {
-    later('detail', () => loadDetail(open.tenant, open.callId), 1000);
+  if (state.section === 'calls' && open.id === event.call_id) {
+    later('detail', () => loadDetail(open.tenant, open.id), 1000);
   }
 }
 
@@ -535,7 +544,7 @@ function loadCalls() {
     list.classList.remove('loading');
     const rows = calls.map(callRow);
     replace($('#call-rows'), rows.length ? rows : h('tr', {}, h('td', { colspan: 5, class: 'empty-cell' }, 'No calls match these filters.')));
-    markSelected(parseHash().callId);
+    markSelected(parseHash().id);
   }, (err) => {
     list.classList.remove('loading');
     report(err);
@@ -592,6 +601,7 @@ function renderDetail(c) {
       ['Transfers', transfers.join(', ')],
     ]),
     block('Summary', h('p', { class: 'summary' }, (rec && rec.summary) || c.summary || '—')),
+    c.analysis ? block('Analysis', analysisPanel(c.analysis)) : null,
     rec ? [
       block('Transcript', transcript(rec.turns || [])),
       block('Plugin calls', pluginCallTable(rec.plugin_calls || [])),
@@ -810,6 +820,430 @@ function latencyChart(rows) {
   return s('svg', { class: 'chart', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': 'plugin latency' }, legend, bars);
 }
 
+// ---------------------------------------------------------------- analytics
+
+const SENTIMENTS = ['positive', 'neutral', 'negative']; // bottom to top in the stacked bars
+const SENTIMENT_BADGES = { positive: 'good', negative: 'bad', neutral: '' };
+const BUILTIN_CATEGORIES = ['complaint', 'question', 'order', 'delivery', 'other'];
+const ANALYSIS_STATES = { queued: 'info', running: 'info', done: 'good', failed: 'bad' };
+const GROUPS = { queue: ['by_queue', 'Queue'], agent: ['by_agent', 'Agent'], department: ['by_department', 'Department'] };
+const DEFAULT_DAYS = 30;
+
+/** Days are the API's: UTC dates, `YYYY-MM-DD`. */
+const utcDay = (date) => date.toISOString().slice(0, 10);
+const isDay = (text) => /^\d{4}-\d{2}-\d{2}$/.test(text);
+
+function addDays(day, n) {
+  const date = new Date(`${day}T00:00:00Z`);
+  date.setUTCDate(date.getUTCDate() + n);
+  return utcDay(date);
+}
+
+const utcDayFormat = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', timeZone: 'UTC' });
+const fmtDay = (day) => utcDayFormat.format(new Date(`${day}T00:00:00Z`));
+
+const callCount = (n) => `${n} call${n === 1 ? '' : 's'}`;
+const fmtScore = (score) => (score == null || Number.isNaN(Number(score)) ? '—' : `${score > 0 ? '+' : ''}${Number(score).toFixed(2)}`);
+const orDash = (text) => (text == null || text === '' ? '—' : String(text));
+
+function setupAnalytics() {
+  const form = $('#analytics-filters');
+  // The default period is the last 30 days; "Clear" returns to it.
+  form.elements.since.defaultValue = addDays(utcDay(new Date()), 1 - DEFAULT_DAYS);
+  form.addEventListener('submit', (e) => loadAnalytics(e.preventDefault()));
+  form.addEventListener('reset', () => setTimeout(loadAnalytics, 0));
+  $('#analytics-export').addEventListener('click', exportCsv);
+  for (const button of document.querySelectorAll('#breakdown-pick [data-by]')) {
+    button.addEventListener('click', () => {
+      state.groupBy = button.dataset.by;
+      if (state.analytics) renderBreakdown(state.analytics);
+    });
+  }
+  setCategoryOptions([]);
+}
+
+/**
+ * The filters as the API takes them. The date fields are whole UTC days with "until"
+ * included, while the API's `until` is exclusive: it gets the next day's midnight.
+ */
+function analyticsFilters() {
+  const form = new FormData($('#analytics-filters'));
+  const text = (name) => String(form.get(name) || '').trim();
+  const since = text('since');
+  const until = text('until');
+  return {
+    since: isDay(since) ? `${since}T00:00:00Z` : '',
+    until: isDay(until) ? `${addDays(until, 1)}T00:00:00Z` : '',
+    status: text('status'), category: text('category'), sentiment: text('sentiment'),
+    queue: text('queue'), agent_id: text('agent_id'), department: text('department'),
+  };
+}
+
+/** The KPIs and the list of analyses, for the same filters. */
+async function loadAnalytics() {
+  const tenant = state.tenant;
+  if (!tenant) return;
+  const section = $('#analytics');
+  const filters = analyticsFilters();
+  const isLatest = begin('analytics');
+  section.dataset.state = 'loading';
+  $('#analysis-list').classList.add('loading');
+  try {
+    const [kpis, list] = await Promise.all([
+      api(tenantPath(tenant, `/analytics${query(filters)}`)),
+      api(tenantPath(tenant, `/analyses${query({ ...filters, limit: 500 })}`)),
+    ]);
+    if (!isLatest()) return;
+    state.analytics = kpis;
+    renderAnalytics(kpis, filters);
+    renderAnalysisList(tenant, list.analyses || []);
+    section.dataset.state = 'ready'; // tests wait for this
+  } catch (err) {
+    if (!isLatest()) return;
+    section.dataset.state = 'error';
+    report(err);
+  } finally {
+    if (isLatest()) $('#analysis-list').classList.remove('loading');
+  }
+}
+
+function setCategoryOptions(names) {
+  const select = $('#analytics-category');
+  const current = select.value;
+  const all = [...new Set([...BUILTIN_CATEGORIES, ...names, current].filter(Boolean))];
+  replace(select, h('option', { value: '' }, 'any'), all.map((name) => h('option', { value: name }, name)));
+  select.value = current;
+}
+
+function renderAnalytics(k, filters) {
+  const sentiment = k.sentiment || {};
+  const rated = SENTIMENTS.reduce((sum, name) => sum + (sentiment[name] || 0), 0);
+  const categories = Object.entries(k.categories || {}).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  const finished = categories.reduce((sum, [, n]) => sum + n, 0);
+  const [top, topCount] = categories[0] || ['—', 0];
+  const card = (kpi, label, value, note) => h('div', { class: 'card', dataset: { kpi } },
+    h('span', { class: 'label' }, label), h('span', { class: 'value' }, value), note && h('span', { class: 'note' }, note));
+  replace($('#analytics-cards'),
+    card('total', 'Analysed calls', String(k.total ?? 0), `${k.pending || 0} pending · ${k.failed || 0} failed`),
+    card('done', 'Done', String(k.done ?? 0), k.total ? `${fmtPercent((k.done || 0) / k.total)} of all` : null),
+    card('negative', 'Negative', rated ? fmtPercent((sentiment.negative || 0) / rated) : '—',
+      rated ? `${sentiment.negative || 0} of ${callCount(rated)}` : 'no finished analyses'),
+    card('top-category', 'Top category', top, finished ? `${callCount(topCount)} · ${fmtPercent(topCount / finished)}` : null));
+  const since = filters.since.slice(0, 10);
+  const until = filters.until && addDays(filters.until.slice(0, 10), -1);
+  $('#analytics-period').textContent = since || until
+    ? `${since ? fmtDay(since) : 'start'} – ${until ? fmtDay(until) : 'today'} (UTC days)` : 'all time';
+  replace($('#chart-sentiment'), sentimentChart(k.over_time || [], since, until));
+  replace($('#chart-categories'), categoryChart(categories));
+  renderBreakdown(k);
+  setCategoryOptions(categories.map(([name]) => name));
+}
+
+/**
+ * Every day of the period on the axis (the API leaves out days without calls), one
+ * stacked bar per day that had finished analyses. An open or very long period shows
+ * the days from the first to the last with data.
+ */
+function chartDays(rows, since, until) {
+  const data = [...new Set(rows.map((r) => r.day).filter(isDay))].sort();
+  const span = (first, last) => {
+    const days = [];
+    for (let day = first; day <= last && days.length <= 120; day = addDays(day, 1)) days.push(day);
+    return days;
+  };
+  const first = since || data[0];
+  const last = until || [utcDay(new Date()), data[data.length - 1]].filter(Boolean).sort().pop();
+  let days = first && last && first <= last ? span(first, last) : [];
+  if (days.length > 120 && data.length) days = span(data[0], data[data.length - 1]);
+  if (days.length > 120) days = [];
+  // A day with data is always shown, even one outside the period (a call dated ahead).
+  return [...new Set([...days, ...data])].sort();
+}
+
+function sentimentChart(rows, since, until) {
+  const byDay = new Map(rows.filter((r) => r.count > 0).map((r) => [r.day, r]));
+  if (!byDay.size) return h('p', { class: 'muted' }, 'No finished analyses in this period.');
+  const days = chartDays(rows, since, until);
+  const W = 560, H = 210, L = 34, R = 8, T = 10, B = 26;
+  const max = Math.max(0, ...[...byDay.values()].map((r) => r.count));
+  const step = niceStep(max, 4);
+  const top = Math.max(step, Math.ceil(max / step) * step);
+  const y = (v) => T + (H - T - B) * (1 - v / top);
+  const slot = (W - L - R) / days.length;
+  const labelEvery = Math.ceil(days.length / 7);
+  const grid = [];
+  for (let v = 0; v <= top; v += step) {
+    grid.push(s('line', { x1: L, x2: W - R, y1: y(v), y2: y(v), class: 'gridline' }),
+      s('text', { x: L - 5, y: y(v) + 4, class: 'axis', 'text-anchor': 'end' }, String(v)));
+  }
+  const bars = days.map((day, i) => {
+    const row = byDay.get(day);
+    const x = L + i * slot + slot * 0.12;
+    const width = Math.max(1, slot * 0.76);
+    let base = 0;
+    const label = i % labelEvery === 0 ? s('text', {
+      x: L + i * slot + slot / 2, y: H - 8, class: 'axis',
+      'text-anchor': i === 0 ? 'start' : i + labelEvery >= days.length ? 'end' : 'middle',
+    }, fmtDay(day)) : null;
+    if (!row) return label;
+    const segments = SENTIMENTS.filter((name) => row[name] > 0).map((name) => {
+      const rect = s('rect', { x, y: y(base + row[name]), width, height: y(base) - y(base + row[name]), class: `sent-${name}` });
+      base += row[name];
+      return rect;
+    });
+    return [s('g', { class: 'day-bar', 'data-day': day, 'data-count': row.count },
+      s('title', {}, `${fmtDay(day)}: ${callCount(row.count)} — ${SENTIMENTS.map((n) => `${row[n] || 0} ${n}`).join(', ')}; mean score ${fmtScore(row.score)}`),
+      segments), label];
+  });
+  return [
+    s('svg', { class: 'chart', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': 'sentiment per day' }, grid, bars),
+    h('div', { class: 'legend' }, SENTIMENTS.slice().reverse().map((name) => h('span', {}, h('i', { class: `swatch sent-${name}` }), name))),
+  ];
+}
+
+function categoryChart(categories) {
+  if (!categories.length) return h('p', { class: 'muted' }, 'No finished analyses in this period.');
+  const W = 560, L = 110, R = 70, ROW = 26, T = 4;
+  const H = T + categories.length * ROW + 4;
+  const total = categories.reduce((sum, [, n]) => sum + n, 0);
+  const max = Math.max(1, ...categories.map(([, n]) => n));
+  const x = (n) => ((W - L - R) * n) / max;
+  const bars = categories.map(([name, n], i) => {
+    const top = T + i * ROW;
+    return s('g', { class: 'category-bar', 'data-category': name },
+      s('title', {}, `${name}: ${callCount(n)} (${fmtPercent(n / total)})`),
+      s('text', { x: L - 8, y: top + 16, class: 'label', 'text-anchor': 'end' }, name),
+      s('rect', { x: L, y: top + 4, width: Math.max(1, x(n)), height: 16, class: 'bar' }),
+      s('text', { x: L + x(n) + 5, y: top + 16, class: 'axis' }, `${n} · ${fmtPercent(n / total)}`));
+  });
+  return s('svg', { class: 'chart', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': 'calls per category' }, bars);
+}
+
+/** A 100 % bar of one group's sentiment counts. */
+function sentimentSplit(counts) {
+  const total = SENTIMENTS.reduce((sum, name) => sum + (counts[name] || 0), 0);
+  if (!total) return '—';
+  let x = 0;
+  return s('svg', { class: 'chart split-bar mini', width: '100%', height: 12, role: 'img', 'aria-label': 'sentiment' },
+    SENTIMENTS.slice().reverse().map((name) => {
+      const ratio = (counts[name] || 0) / total;
+      const rect = s('rect', { x: `${x * 100}%`, y: 0, width: `${ratio * 100}%`, height: 12, class: `sent-${name}` },
+        s('title', {}, `${name}: ${counts[name] || 0} (${fmtPercent(ratio)})`));
+      x += ratio;
+      return rect;
+    }));
+}
+
+function renderBreakdown(k) {
+  const [key, label] = GROUPS[state.groupBy] || GROUPS.queue;
+  for (const button of document.querySelectorAll('#breakdown-pick [data-by]')) {
+    button.setAttribute('aria-pressed', String(button.dataset.by === state.groupBy));
+  }
+  const groups = k[key] || [];
+  replace($('#breakdown'), groups.length ? h('table', { class: 'grid compact breakdown', dataset: { by: state.groupBy } },
+    h('thead', {}, h('tr', {}, h('th', {}, label), h('th', { class: 'num' }, 'Calls'), h('th', { class: 'sentiment-col' }, 'Sentiment (negative · neutral · positive)'),
+      h('th', { class: 'num' }, 'Mean score'), h('th', {}, 'Top category'))),
+    h('tbody', {}, groups.map((g) => h('tr', { dataset: { key: g.key } },
+      h('td', {}, g.key && g.key !== '(none)' ? g.key : h('span', { class: 'muted' }, '(none)')),
+      h('td', { class: 'num' }, String(g.count)),
+      h('td', { class: 'sentiment-col' }, sentimentSplit(g)),
+      h('td', { class: 'num' }, fmtScore(g.score)),
+      h('td', {}, orDash(g.top_category)))))) : h('p', { class: 'muted' }, `No finished analyses to group by ${label.toLowerCase()}.`));
+}
+
+function sentimentBadge(sentiment) {
+  if (!sentiment) return '—';
+  const el = badge(sentiment.label, SENTIMENT_BADGES[sentiment.label] || '');
+  el.title = `score ${fmtScore(sentiment.score)}`;
+  return el;
+}
+
+function statusBadge(a) {
+  const text = a.status === 'running' ? `running ${Math.round((a.progress || 0) * 100)} %` : a.status;
+  const el = badge(text, ANALYSIS_STATES[a.status] || '');
+  if (a.error) el.title = a.error;
+  return el;
+}
+
+function renderAnalysisList(tenant, analyses) {
+  replace($('#analysis-rows'), analyses.length ? analyses.map((a) => {
+    const m = a.metadata || {};
+    const r = a.result;
+    const open = () => openAnalysis(tenant, a.id);
+    return h('tr', {
+      class: 'clickable', tabindex: 0, title: 'Open analysis', dataset: { analysisId: a.id, callId: a.call_id },
+      onclick: open, onkeydown: (e) => e.key === 'Enter' && open(),
+    },
+    h('td', { title: fmtTime(m.date_time) }, fmtTime(m.date_time, shortFormat)),
+    h('td', { title: a.call_id }, orDash(m.caller_id && shortNumber(m.caller_id))),
+    h('td', {}, orDash(m.queue)),
+    h('td', {}, orDash(m.agent_id)),
+    h('td', {}, r ? r.category : '—'),
+    h('td', {}, r ? sentimentBadge(r.sentiment.overall) : '—'),
+    h('td', { title: r ? `customer ${orDash(r.tone.customer)}, agent ${orDash(r.tone.agent)}` : '' },
+      r ? [orDash(r.tone.customer), h('div', { class: 'muted small' }, `agent ${orDash(r.tone.agent)}`)] : '—'),
+    h('td', {}, statusBadge(a)));
+  }) : h('tr', {}, h('td', { colspan: 8, class: 'empty-cell' }, 'No analyses match these filters.')));
+  markAnalysis(parseHash().id);
+}
+
+function markAnalysis(id) {
+  for (const row of document.querySelectorAll('#analysis-rows tr[data-analysis-id]')) {
+    row.classList.toggle('selected', row.dataset.analysisId === id);
+  }
+}
+
+function openAnalysis(tenant, id) {
+  const hash = `#/analytics/${enc(tenant)}/${enc(id)}`;
+  if (location.hash === hash) loadAnalysis(tenant, id);
+  else location.hash = hash;
+}
+
+/** Shows one analysis; one still in the queue is polled until it is done or failed. */
+function loadAnalysis(tenant, id) {
+  const box = $('#analysis-detail');
+  box.dataset.analysisId = id;
+  box.dataset.state = 'loading';
+  markAnalysis(id);
+  clearTimeout(state.timers.analysis);
+  load('analysis', tenantPath(tenant, `/analyses/${enc(id)}`), (a) => {
+    replace(box, renderAnalysis(a));
+    box.dataset.state = 'ready';
+    if (a.status === 'queued' || a.status === 'running') {
+      later('analysis', () => {
+        const open = parseHash();
+        if (state.section === 'analytics' && open.id === id) loadAnalysis(tenant, id);
+      }, 2000);
+    }
+  }, (err) => {
+    replace(box, h('p', { class: 'error' }, err.message));
+    box.dataset.state = 'error';
+  });
+}
+
+function renderAnalysis(a) {
+  const m = a.metadata || {};
+  const customer = m.customer && typeof m.customer === 'object' && !Array.isArray(m.customer) ? Object.entries(m.customer) : [];
+  const callLinkEl = a.source === 'voxgate'
+    ? h('a', { href: `#/calls/${enc(a.tenant)}/${enc(a.call_id)}` }, a.call_id) : a.call_id;
+  return [
+    h('div', { class: 'detail-head' },
+      h('h3', {}, m.caller_id ? shortNumber(m.caller_id) : a.call_id), statusBadge(a),
+      h('span', { class: 'muted small' }, a.source === 'voxgate' ? 'voxgate call' : 'posted recording')),
+    analysisProgress(a),
+    facts([
+      ['Call ID', callLinkEl], ['Analysis', h('span', { class: 'mono' }, a.id)],
+      ['Call time', fmtTime(m.date_time)], ['Duration', m.duration != null && fmtDuration(m.duration * 1000)],
+      ['Recording', a.recording_ms != null && fmtDuration(a.recording_ms)],
+      ['Fetched from', m.recording && (m.recording.url || (m.recording.ref && `reference ${m.recording.ref}`))],
+      ['Topic', m.call_topic], ['Queue', m.queue], ['Agent', m.agent_id], ['Department', m.department],
+      ['Accepted', fmtTime(a.created_at)], ['Finished', a.finished_at && fmtTime(a.finished_at)],
+      ['Attempts', a.attempts > 1 ? String(a.attempts) : null], ['Credits', a.credits ? String(a.credits) : null],
+    ]),
+    customer.length ? block('Customer', facts(customer.map(([key, value]) => [key.replace(/_/g, ' '),
+      value != null && typeof value === 'object' ? JSON.stringify(value) : String(value ?? '')]))) : null,
+    a.result ? block('Results', analysisResult(a.result)) : null,
+    block('Transcript', a.transcript ? analysisTranscript(a.transcript)
+      : h('p', { class: 'muted' }, a.status === 'failed' ? 'No transcript: the analysis failed.' : 'The transcript appears when the analysis is done.')),
+  ];
+}
+
+function analysisProgress(a) {
+  if (a.status === 'done') return null;
+  const note = a.status === 'failed' ? 'Failed' : a.status === 'queued' ? (a.attempts ? 'Waiting to retry' : 'Queued') : 'Working';
+  return h('div', { class: 'progress-line' },
+    a.status === 'failed' ? null : h('progress', { max: 1, value: a.progress || 0 }),
+    h('span', {}, a.status === 'failed' ? note : `${note} · ${Math.round((a.progress || 0) * 100)} %`),
+    a.error ? h('span', { class: 'error' }, a.error) : null);
+}
+
+/** A score from -1 to 1 as a bar growing left or right from the middle. */
+function scoreGauge(sentiment) {
+  const W = 120, mid = W / 2;
+  const score = Math.max(-1, Math.min(1, Number(sentiment.score) || 0));
+  const end = mid + score * mid;
+  return s('svg', { class: 'gauge', viewBox: `0 0 ${W} 8`, width: W, height: 8, role: 'img', 'aria-label': `score ${fmtScore(score)}` },
+    s('rect', { x: 0, y: 2, width: W, height: 4, rx: 2, class: 'track' }),
+    s('rect', { x: Math.min(mid, end), y: 1, width: Math.max(1.5, Math.abs(end - mid)), height: 6, rx: 1, class: `sent-${sentiment.label}` }),
+    s('line', { x1: mid, x2: mid, y1: 0, y2: 8, class: 'mid' }));
+}
+
+function analysisResult(r) {
+  const sentiments = r.sentiment || {};
+  const tile = (who, sentiment) => h('div', { class: 'sentiment-tile', dataset: { who } },
+    h('span', { class: 'label' }, who),
+    sentiment ? [h('span', { class: `value sent-text-${sentiment.label}` }, sentiment.label, ' ',
+      h('span', { class: 'score' }, fmtScore(sentiment.score))), scoreGauge(sentiment)]
+      : h('span', { class: 'muted' }, 'did not speak'));
+  const spread = (r.categories || []).map(([name, score]) => `${name} ${Math.round(score * 100)} %`).join(' · ');
+  return h('div', { class: 'analysis-result' },
+    h('div', { class: 'sentiment-tiles' },
+      tile('Overall', sentiments.overall), tile('Customer', sentiments.customer), tile('Agent', sentiments.agent)),
+    facts([
+      ['Category', h('span', {}, h('strong', { class: 'category' }, r.category), spread ? h('span', { class: 'muted small' }, ` (${spread})`) : null)],
+      ['Customer tone', r.tone && r.tone.customer], ['Agent tone', r.tone && r.tone.agent],
+      ['Keywords', r.keywords && r.keywords.length ? h('span', { class: 'keywords' }, r.keywords.map((k) => h('span', { class: 'chip' }, k))) : null],
+      ['Analyser', `${r.analyser}${r.language ? ` · ${r.language}` : ''}`],
+    ]));
+}
+
+/** The analysis of a call on its detail page (the hooks are for the browser test). */
+function analysisPanel(a) {
+  const r = a.result;
+  const el = h('div', {
+    class: 'analysis',
+    dataset: {
+      analysisId: a.id, status: a.status,
+      category: r ? r.category : '', sentiment: r ? r.sentiment.overall.label : '',
+    },
+  },
+  r ? analysisResult(r) : analysisProgress(a),
+  h('p', { class: 'small' }, h('a', { href: `#/analytics/${enc(a.tenant)}/${enc(a.id)}` }, 'Open in Analytics')));
+  return el;
+}
+
+function analysisTranscript(t) {
+  const turns = t.turns || [];
+  if (!turns.length) return h('p', { class: 'muted' }, 'No words were recognised.');
+  const timed = turns.some((turn) => turn.end_ms > 0);
+  const names = { agent: 'Agent', customer: 'Customer', unknown: 'Speaker' };
+  return h('div', { class: 'transcript analysis-transcript' }, turns.map((turn) => {
+    const who = names[turn.speaker] ? turn.speaker : 'unknown';
+    const meta = [
+      timed ? `${fmtDuration(turn.start_ms)}–${fmtDuration(turn.end_ms)}` : null,
+      turn.confidence != null ? `${Math.round(turn.confidence * 100)} %` : null,
+    ].filter(Boolean).join(' · ');
+    return h('div', { class: `turn ${who === 'agent' ? 'agent' : 'caller'} speaker-${who}` },
+      h('div', { class: 'bubble' },
+        h('span', { class: `who ${who === 'agent' ? 'agent' : ''}` }, names[who]),
+        h('p', { class: 'text' }, turn.text || ''),
+        meta && h('span', { class: 'meta' }, meta)));
+  }));
+}
+
+/** The CSV needs the bearer header too: fetched, then saved from a blob URL. */
+async function exportCsv() {
+  const tenant = state.tenant;
+  const button = $('#analytics-export');
+  if (!tenant) return;
+  button.disabled = true;
+  try {
+    const res = await api(tenantPath(tenant, `/analytics.csv${query(analyticsFilters())}`), { raw: true });
+    const blob = await res.blob();
+    if (state.csvUrl) URL.revokeObjectURL(state.csvUrl);
+    state.csvUrl = URL.createObjectURL(blob);
+    const name = `voxgate-analytics-${tenant.replace(/[^\w.-]+/g, '_')}-${utcDay(new Date())}.csv`;
+    const link = h('a', { href: state.csvUrl, download: name, hidden: true });
+    document.body.append(link);
+    link.click();
+    link.remove();
+  } catch (err) {
+    report(err);
+  } finally {
+    button.disabled = false;
+  }
+}
+
 // ---------------------------------------------------------------- plugins
 
 function loadPlugins() {
@@ -924,6 +1358,7 @@ function init() {
   // "reset" fires before the fields are cleared, hence the timeout.
   $('#call-filters').addEventListener('reset', () => setTimeout(loadCalls, 0));
   $('#kpi-period').addEventListener('change', loadKpis);
+  setupAnalytics();
   armable($('#rollback'), 'Confirm roll back', rollback);
   window.addEventListener('hashchange', route);
   setInterval(tickDurations, 1000);
