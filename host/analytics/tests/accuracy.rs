@@ -18,9 +18,9 @@ use voxgate_speech::pocketsphinx::{PocketSphinxConfig, PocketSphinxRecognizer};
 use voxgate_speech::recognizer::Recognizer;
 
 fn pocketsphinx(rate: u32) -> Result<Box<dyn Recognizer>, voxgate_speech::SpeechError> {
-    let mut config = PocketSphinxConfig::debian_en_us().with_sample_rate(rate);
-    config.whole_utterances = true;
-    Ok(Box::new(PocketSphinxRecognizer::new(&config)?))
+    Ok(Box::new(PocketSphinxRecognizer::new(
+        &PocketSphinxConfig::for_recordings(rate),
+    )?))
 }
 
 #[derive(Default)]
@@ -95,10 +95,19 @@ fn labelled_recordings_get_their_sentiment_and_category() {
     println!("labelled audio: {}", all.line("all voices"));
     assert!(all.n >= 20);
     let rate = |k: usize| k as f64 / all.n as f64;
-    // Measured: sentiment 30/40, category 35/40, WER 33.5% (deterministic: each
+    // Measured: sentiment 29/40, category 35/40, WER 34.8% (deterministic: each
     // utterance is normalised by its own cepstral mean). The floors leave room for a
     // different PocketSphinx or synthesizer build, not for a regression.
-    assert!(rate(all.sentiment) >= 0.65, "sentiment accuracy below the stated 65%");
-    assert!(rate(all.category) >= 0.75, "category accuracy below the stated 75%");
-    assert!(all.errors as f64 / all.words as f64 <= 0.40, "WER above the stated 40%");
+    assert!(
+        rate(all.sentiment) >= 0.65,
+        "sentiment accuracy below the stated 65%"
+    );
+    assert!(
+        rate(all.category) >= 0.75,
+        "category accuracy below the stated 75%"
+    );
+    assert!(
+        all.errors as f64 / all.words as f64 <= 0.40,
+        "WER above the stated 40%"
+    );
 }

@@ -15,9 +15,9 @@ use voxgate_speech::pocketsphinx::{PocketSphinxConfig, PocketSphinxRecognizer};
 use voxgate_speech::recognizer::Recognizer;
 
 fn pocketsphinx(rate: u32) -> Result<Box<dyn Recognizer>, voxgate_speech::SpeechError> {
-    let mut config = PocketSphinxConfig::debian_en_us().with_sample_rate(rate);
-    config.whole_utterances = true;
-    Ok(Box::new(PocketSphinxRecognizer::new(&config)?))
+    Ok(Box::new(PocketSphinxRecognizer::new(
+        &PocketSphinxConfig::for_recordings(rate),
+    )?))
 }
 
 const SCRIPT: &[Line<'static>] = &[

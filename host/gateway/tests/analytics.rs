@@ -64,8 +64,14 @@ fn conversation(lines: &[(bool, &str)]) -> Vec<u8> {
 
 const COMPLAINT: &[(bool, &str)] = &[
     (true, "Good morning, how can I help you?"),
-    (false, "The garden chair I bought arrived broken and I am very unhappy. I want a refund."),
-    (true, "I am sorry about that. I will arrange the refund today."),
+    (
+        false,
+        "The garden chair I bought arrived broken and I am very unhappy. I want a refund.",
+    ),
+    (
+        true,
+        "I am sorry about that. I will arrange the refund today.",
+    ),
 ];
 
 async fn post(api: &Api, token: Option<&str>, body: Value) -> support::api::Reply {
@@ -86,7 +92,12 @@ async fn balance(api: &Api, op: &str) -> i64 {
 
 async fn top_up(api: &Api, op: &str, amount: i64) {
     let r = api
-        .json(Method::POST, "/v1/tenants/acme/credits", op, json!({"amount": amount}))
+        .json(
+            Method::POST,
+            "/v1/tenants/acme/credits",
+            op,
+            json!({"amount": amount}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK);
 }
@@ -115,7 +126,10 @@ async fn every_error_code_of_the_ingest_api() {
 
     // 401: no token, a wrong one.
     let r = post(&api, None, good.clone()).await;
-    assert_eq!((r.status, r.code().as_str()), (StatusCode::UNAUTHORIZED, "unauthorized"));
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (StatusCode::UNAUTHORIZED, "unauthorized")
+    );
     let r = post(&api, Some("vxg_0000"), good.clone()).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 
@@ -123,9 +137,18 @@ async fn every_error_code_of_the_ingest_api() {
     for (body, field) in [
         (json!({"recording_url": url("rec-0001")}), "call_id"),
         (json!({"call_id": "c-1"}), "recording_url"),
-        (json!({"call_id": "c-1", "recording_ref": "rec-0001", "queue": 5}), "queue"),
-        (json!({"call_id": "c-1", "recording_ref": "rec-0001", "date_time": "monday"}), "date_time"),
-        (json!({"call_id": "c-1", "recording_ref": "rec-0001", "colour": "red"}), "colour"),
+        (
+            json!({"call_id": "c-1", "recording_ref": "rec-0001", "queue": 5}),
+            "queue",
+        ),
+        (
+            json!({"call_id": "c-1", "recording_ref": "rec-0001", "date_time": "monday"}),
+            "date_time",
+        ),
+        (
+            json!({"call_id": "c-1", "recording_ref": "rec-0001", "colour": "red"}),
+            "colour",
+        ),
     ] {
         let r = post(&api, Some(&acme), body.clone()).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{body}");
@@ -136,7 +159,12 @@ async fn every_error_code_of_the_ingest_api() {
     let r = post(&api, Some(&op), good.clone()).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     let r = api
-        .send(Method::POST, "/v1/analyses?tenant=nobody", Some(&op), Some(("application/json", good.to_string().into_bytes())))
+        .send(
+            Method::POST,
+            "/v1/analyses?tenant=nobody",
+            Some(&op),
+            Some(("application/json", good.to_string().into_bytes())),
+        )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 
@@ -144,46 +172,109 @@ async fn every_error_code_of_the_ingest_api() {
     assert_eq!(balance(&api, &op).await, 0);
     let before = erp.requests();
     let r = post(&api, Some(&acme), good.clone()).await;
-    assert_eq!((r.status, r.code().as_str()), (StatusCode::PAYMENT_REQUIRED, "payment-required"));
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (StatusCode::PAYMENT_REQUIRED, "payment-required")
+    );
     // One request since: the count itself.
-    assert_eq!(erp.requests(), before + 1, "nothing may be fetched before the credits check");
+    assert_eq!(
+        erp.requests(),
+        before + 1,
+        "nothing may be fetched before the credits check"
+    );
     // A declared length the balance cannot cover is refused too.
     top_up(&api, &op, 2).await;
-    let r = post(&api, Some(&acme), json!({"call_id": "c-1", "recording_url": url("rec-0001"), "duration": 600})).await;
+    let r = post(
+        &api,
+        Some(&acme),
+        json!({"call_id": "c-1", "recording_url": url("rec-0001"), "duration": 600}),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::PAYMENT_REQUIRED);
     assert_eq!(balance(&api, &op).await, 2);
 
     // The allow-list: the ERP's host is allowed, another port is not.
-    let r = post(&api, Some(&acme), json!({"call_id": "c-2", "recording_url": "http://127.0.0.1:9/x.wav"})).await;
+    let r = post(
+        &api,
+        Some(&acme),
+        json!({"call_id": "c-2", "recording_url": "http://127.0.0.1:9/x.wav"}),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     let message = r.json()["error"]["message"].as_str().unwrap().to_string();
-    assert!(message.contains("`recording_url`") && message.contains("allowed hosts"), "{message}");
+    assert!(
+        message.contains("`recording_url`") && message.contains("allowed hosts"),
+        "{message}"
+    );
 
     // 415: an Ogg file and a web page are not recordings we read.
-    erp.put_recording("ogg-1", b"OggS\x00\x02\x00\x00\x00\x00\x00\x00\x00\x00 not really vorbis");
+    erp.put_recording(
+        "ogg-1",
+        b"OggS\x00\x02\x00\x00\x00\x00\x00\x00\x00\x00 not really vorbis",
+    );
     erp.put_recording("page-1", b"<html><body>login</body></html>");
     for r in ["ogg-1", "page-1"] {
-        let reply = post(&api, Some(&acme), json!({"call_id": format!("c-{r}"), "recording_url": url(r)})).await;
-        assert_eq!((reply.status, reply.code().as_str()), (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type"), "{r}");
+        let reply = post(
+            &api,
+            Some(&acme),
+            json!({"call_id": format!("c-{r}"), "recording_url": url(r)}),
+        )
+        .await;
+        assert_eq!(
+            (reply.status, reply.code().as_str()),
+            (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type"),
+            "{r}"
+        );
     }
     // 413: above the tenant's 1 MB, by URL and by reference.
     let big = support::wav_header_pcm16(8000, 1, 700_000);
     erp.put_recording("big-1", &big);
-    let r = post(&api, Some(&acme), json!({"call_id": "c-big", "recording_url": url("big-1")})).await;
-    assert_eq!((r.status, r.code().as_str()), (StatusCode::PAYLOAD_TOO_LARGE, "too-large"));
-    let r = post(&api, Some(&acme), json!({"call_id": "c-big", "recording_ref": "big-1"})).await;
+    let r = post(
+        &api,
+        Some(&acme),
+        json!({"call_id": "c-big", "recording_url": url("big-1")}),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, "too-large")
+    );
+    let r = post(
+        &api,
+        Some(&acme),
+        json!({"call_id": "c-big", "recording_ref": "big-1"}),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
     // An unknown reference is the caller's mistake.
-    let r = post(&api, Some(&acme), json!({"call_id": "c-3", "recording_ref": "no-such"})).await;
+    let r = post(
+        &api,
+        Some(&acme),
+        json!({"call_id": "c-3", "recording_ref": "no-such"}),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert!(r.json()["error"]["message"].as_str().unwrap().contains("`recording_ref`"));
+    assert!(
+        r.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`recording_ref`")
+    );
     // Nothing refused was charged.
     assert_eq!(balance(&api, &op).await, 2);
 
     // 500: the recordings plugin cannot reach its ERP.
     drop(erp);
-    let r = post(&api, Some(&acme), json!({"call_id": "c-4", "recording_ref": "rec-0001"})).await;
-    assert_eq!((r.status, r.code().as_str()), (StatusCode::INTERNAL_SERVER_ERROR, "internal"));
+    let r = post(
+        &api,
+        Some(&acme),
+        json!({"call_id": "c-4", "recording_ref": "rec-0001"}),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+    );
     assert_eq!(balance(&api, &op).await, 2);
 }
 
@@ -207,14 +298,27 @@ async fn a_recording_is_paid_once_per_call_transcribed_per_speaker_and_analysed(
         "customer": {"tier": "gold", "since": 2019}
     });
     let r = post(&api, Some(&acme), body.clone()).await;
-    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(
+        r.status,
+        StatusCode::ACCEPTED,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
     let first = r.json();
     let id = first["id"].as_str().unwrap().to_string();
-    assert_eq!(first["credits"], 1, "a recording under a minute costs one credit");
+    assert_eq!(
+        first["credits"], 1,
+        "a recording under a minute costs one credit"
+    );
     assert_eq!(balance(&api, &op).await, 9);
     // The same call again: the same analysis, nothing fetched or charged again.
     let requests = erp.requests();
-    let r = post(&api, Some(&acme), json!({"call_id": "pbx-77", "recording_ref": "other"})).await;
+    let r = post(
+        &api,
+        Some(&acme),
+        json!({"call_id": "pbx-77", "recording_ref": "other"}),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::ACCEPTED);
     assert_eq!(r.json()["id"], id.as_str());
     assert_eq!(erp.requests(), requests + 1, "the repeat fetched nothing");
@@ -235,7 +339,11 @@ async fn a_recording_is_paid_once_per_call_transcribed_per_speaker_and_analysed(
     println!("agent: {}\ncustomer: {}", said("agent"), said("customer"));
     println!("result: {}", done["result"]);
     assert!(!said("agent").is_empty() && !said("customer").is_empty());
-    assert_eq!(done["result"]["category"], "complaint", "{}", done["result"]);
+    assert_eq!(
+        done["result"]["category"], "complaint",
+        "{}",
+        done["result"]
+    );
     assert_eq!(done["result"]["sentiment"]["customer"]["label"], "negative");
     assert_eq!(done["metadata"]["queue"], "support");
     assert_eq!(done["metadata"]["customer"]["tier"], "gold");
@@ -246,11 +354,24 @@ async fn a_recording_is_paid_once_per_call_transcribed_per_speaker_and_analysed(
     let by_url = r.json()["id"].as_str().unwrap().to_string();
     let mp3 = support::mp3_of(&wav);
     erp.put_recording("pbx-rec-79", &mp3);
-    let r = post(&api, Some(&acme), json!({"call_id": "pbx-79", "recording_ref": "pbx-rec-79", "queue": "sales"})).await;
-    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", String::from_utf8_lossy(&r.body));
+    let r = post(
+        &api,
+        Some(&acme),
+        json!({"call_id": "pbx-79", "recording_ref": "pbx-rec-79", "queue": "sales"}),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::ACCEPTED,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
     let wav_ms = first["recording_ms"].as_i64().unwrap();
     let mp3_ms = r.json()["recording_ms"].as_i64().unwrap();
-    assert!((mp3_ms - wav_ms).abs() < 200, "MP3 {mp3_ms} ms vs WAV {wav_ms} ms");
+    assert!(
+        (mp3_ms - wav_ms).abs() < 200,
+        "MP3 {mp3_ms} ms vs WAV {wav_ms} ms"
+    );
     let by_mp3 = r.json()["id"].as_str().unwrap().to_string();
     for id in [&by_url, &by_mp3] {
         let v = finished(&api, &acme, id).await;
@@ -260,22 +381,46 @@ async fn a_recording_is_paid_once_per_call_transcribed_per_speaker_and_analysed(
 
     // KPIs and the export.
     let k = api.get("/v1/tenants/acme/analytics", &acme).await.json();
-    assert_eq!((k["total"].as_u64(), k["done"].as_u64()), (Some(3), Some(3)), "{k}");
+    assert_eq!(
+        (k["total"].as_u64(), k["done"].as_u64()),
+        (Some(3), Some(3)),
+        "{k}"
+    );
     assert_eq!(k["categories"]["complaint"], 3);
-    let queues: Vec<&str> = k["by_queue"].as_array().unwrap().iter().map(|q| q["key"].as_str().unwrap()).collect();
+    let queues: Vec<&str> = k["by_queue"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["key"].as_str().unwrap())
+        .collect();
     assert_eq!(queues, ["sales", "support"]);
-    let csv = api.get("/v1/tenants/acme/analytics.csv?queue=sales", &acme).await;
+    let csv = api
+        .get("/v1/tenants/acme/analytics.csv?queue=sales", &acme)
+        .await;
     assert_eq!(csv.status, StatusCode::OK);
-    assert!(csv.headers["content-type"].to_str().unwrap().starts_with("text/csv"));
+    assert!(
+        csv.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
     let text = String::from_utf8(csv.body).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 3, "{text}");
     assert!(lines[0].starts_with("id,call_id,source,status,date_time"));
     assert!(text.contains("pbx-78") && text.contains("pbx-79") && !text.contains("pbx-77"));
-    let listed = api.get("/v1/tenants/acme/analyses?category=complaint&limit=2", &acme).await.json();
+    let listed = api
+        .get(
+            "/v1/tenants/acme/analyses?category=complaint&limit=2",
+            &acme,
+        )
+        .await
+        .json();
     assert_eq!(listed["analyses"].as_array().unwrap().len(), 2);
     // Another tenant's token sees none of it.
-    let r = api.get(&format!("/v1/tenants/acme/analyses/{id}"), &op).await;
+    let r = api
+        .get(&format!("/v1/tenants/acme/analyses/{id}"), &op)
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(balance(&api, &op).await, 7);
 }
@@ -284,7 +429,8 @@ async fn a_recording_is_paid_once_per_call_transcribed_per_speaker_and_analysed(
 async fn voxgate_calls_are_analysed_from_their_record_without_credits() {
     let api = Api::new().await;
     let op = api.operator().await;
-    api.call("acme", "own-1", "+385915550101", "completed").await;
+    api.call("acme", "own-1", "+385915550101", "completed")
+        .await;
     let data = api.plane.tenant_data("acme").unwrap();
     let mut found = None;
     for _ in 0..200 {
@@ -295,10 +441,16 @@ async fn voxgate_calls_are_analysed_from_their_record_without_credits() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let row = found.expect("the call's analysis");
-    assert_eq!((row.source.as_str(), row.status.as_str(), row.credits), ("voxgate", "done", 0));
+    assert_eq!(
+        (row.source.as_str(), row.status.as_str(), row.credits),
+        ("voxgate", "done", 0)
+    );
     let detail = api.get("/v1/tenants/acme/calls/own-1", &op).await.json();
     assert_eq!(detail["analysis"]["id"], row.id.as_str());
-    assert!(detail["analysis"]["result"]["category"].is_string(), "{detail}");
+    assert!(
+        detail["analysis"]["result"]["category"].is_string(),
+        "{detail}"
+    );
     assert_eq!(detail["analysis"]["metadata"]["agent_id"], "office");
     assert_eq!(detail["analysis"]["metadata"]["caller_id"], "+385915550101");
 }

@@ -20,7 +20,6 @@ use serde_json::{Value, json};
 use voxgate::control::ControlPlane;
 use voxgate::sip::events::CallEvent;
 
-
 fn beta_config() -> Value {
     json!({
         "id": "beta",

@@ -398,3 +398,45 @@ fn recordings_are_sealed_on_disk() {
         "the same recording, opened with the exported key"
     );
 }
+
+/// DESIGN §10: a voxgate call's analysis is ready within a second of the BYE. Measured
+/// on real SIP calls as the gap between the call's end (when the BYE arrived) and the
+/// analysis being stored, both stamped by the gateway's clock; the API is then asked
+/// at once, so "ready" also means served.
+#[test]
+fn a_calls_analysis_is_ready_within_a_second_of_the_bye() {
+    let erp = support::erp::Erp::start();
+    let dir = TempDir::new("analysis-at-bye");
+    let tenant = demo_tenant(dir.path(), &erp.addr, "");
+    let gw = Gateway::start(dir.path(), &dir.path().join("data"), &[tenant], "");
+    let token = gw.token();
+    let calls = 5;
+    let out = sipp(
+        dir.path(),
+        gw.sip,
+        "call.xml",
+        "100",
+        &["-m", "5", "-l", "1"],
+        Duration::from_secs(90),
+    );
+    assert_sipp_ok(&out, "calls whose analysis is timed", dir.path());
+    let listed = gw.wait_calls("demo", &token, Duration::from_secs(10), |c| {
+        c.len() == calls && c.iter().all(|c| c["ended_at"].is_string())
+    });
+    let mut delays = Vec::new();
+    for call in &listed {
+        let id = call["call_id"].as_str().unwrap();
+        let detail = gw.get_json(&format!("/v1/tenants/demo/calls/{id}"), &token);
+        let analysis = &detail["analysis"];
+        assert_eq!(analysis["status"], "done", "{detail}");
+        assert_eq!(analysis["source"], "voxgate");
+        assert!(analysis["result"]["category"].is_string(), "{analysis}");
+        delays.push(millis(&analysis["finished_at"]) - millis(&detail["ended_at"]));
+    }
+    delays.sort_unstable();
+    println!(
+        "own-call analysis ready after the BYE: {delays:?} ms (max {} ms over {calls} calls)",
+        delays[delays.len() - 1]
+    );
+    assert!(delays.iter().all(|d| *d <= 1000), "{delays:?}");
+}

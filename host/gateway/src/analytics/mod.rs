@@ -175,10 +175,9 @@ pub fn recognizer_for(
     match &config.analytics.recognizer {
         RecognizerConfig::Pocketsphinx => {
             let rate = if rate >= 16_000 { 16_000 } else { 8000 };
-            let mut ps = PocketSphinxConfig::debian_en_us().with_sample_rate(rate);
-            // Transcription feeds each utterance whole.
-            ps.whole_utterances = true;
-            Ok(Box::new(PocketSphinxRecognizer::new(&ps)?))
+            Ok(Box::new(PocketSphinxRecognizer::new(
+                &PocketSphinxConfig::for_recordings(rate),
+            )?))
         }
         RecognizerConfig::Http {
             url,

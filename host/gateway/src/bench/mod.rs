@@ -3,6 +3,7 @@
 //! reported against a baseline or a target measured in the same run, never asserted as
 //! pass/fail times.
 
+mod analytics;
 mod plugin_call;
 mod plugin_languages;
 mod sip_load;
@@ -38,6 +39,8 @@ pub enum BenchCommand {
     SipLoad(sip_load::SipLoadArgs),
     /// The embedded speech engines: recognizer real-time factor and synthesis time.
     Speech(speech::SpeechArgs),
+    /// Post-call analysis of a 5-minute recording: time per step, real-time factor.
+    Analytics(analytics::AnalyticsArgs),
 }
 
 pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
@@ -50,6 +53,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::PluginLanguages(args) => plugin_languages::run(args).await,
         BenchCommand::SipLoad(args) => sip_load::run(args).await,
         BenchCommand::Speech(args) => speech::run(args).await,
+        BenchCommand::Analytics(args) => analytics::run(args).await,
     }
 }
 

@@ -251,7 +251,13 @@ impl Decoder {
     pub(super) fn process_raw(&mut self, pcm: &[i16], whole: bool) -> Result<(), String> {
         // SAFETY: live decoder; `pcm` is valid for `pcm.len()` samples, read only.
         Self::check("ps_process_raw", unsafe {
-            raw::ps_process_raw(self.ps.as_ptr(), pcm.as_ptr(), pcm.len(), 0, c_int::from(whole))
+            raw::ps_process_raw(
+                self.ps.as_ptr(),
+                pcm.as_ptr(),
+                pcm.len(),
+                0,
+                c_int::from(whole),
+            )
         })
     }
 

@@ -99,6 +99,21 @@ impl PocketSphinxConfig {
         }
     }
 
+    /// Debian's model set up for transcribing recordings (post-call analytics) at
+    /// `rate`: each utterance fed whole ([`PocketSphinxConfig::whole_utterances`]), the
+    /// second, flat-lexicon search pass off (`-fwdflat no`) and at most 10 word exits
+    /// per frame (`-maxwpf 10`). Measured on a 5-minute Flite call: real-time factor
+    /// 0.075 → 0.048 on one core for word error 30.2% → 31.8%.
+    pub fn for_recordings(rate: u32) -> PocketSphinxConfig {
+        let mut c = PocketSphinxConfig::debian_en_us().with_sample_rate(rate);
+        c.whole_utterances = true;
+        c.extra_args = vec![
+            ("-fwdflat".into(), "no".into()),
+            ("-maxwpf".into(), "10".into()),
+        ];
+        c
+    }
+
     /// The same with another input rate.
     pub fn with_sample_rate(mut self, rate: u32) -> PocketSphinxConfig {
         self.sample_rate = rate;
@@ -379,7 +394,8 @@ impl PocketSphinxRecognizer {
         if self.config.upsamples() {
             self.scratch.clear();
             self.upsampler.process(pcm, &mut self.scratch);
-            self.decoder.process_raw(&self.scratch, self.config.whole_utterances)
+            self.decoder
+                .process_raw(&self.scratch, self.config.whole_utterances)
         } else {
             self.decoder.process_raw(pcm, self.config.whole_utterances)
         }
