@@ -651,7 +651,14 @@ fn labelled() -> Vec<BTreeMap<&'static str, String>> {
 fn the_labelled_set_is_well_formed() {
     let rows = labelled();
     assert!(rows.len() >= 30);
-    let voices = ["flite:slt", "flite:kal", "espeak-ng:en-us", "espeak-ng:en"];
+    // Two synthesizers, two voices each (espeak-ng's formant voice is left out: the
+    // embedded recognizer gets almost none of its words, see the README).
+    let voices = [
+        "flite:slt",
+        "flite:kal",
+        "festival:voice_cmu_us_slt_arctic_hts",
+        "festival:voice_kal_diphone",
+    ];
     let mut sentiments: BTreeMap<String, usize> = BTreeMap::new();
     let mut categories: BTreeMap<String, usize> = BTreeMap::new();
     for (i, r) in rows.iter().enumerate() {

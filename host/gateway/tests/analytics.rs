@@ -454,3 +454,46 @@ async fn voxgate_calls_are_analysed_from_their_record_without_credits() {
     assert_eq!(detail["analysis"]["metadata"]["agent_id"], "office");
     assert_eq!(detail["analysis"]["metadata"]["caller_id"], "+385915550101");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_attempt_is_retried_later_with_its_error_shown() {
+    let erp = Erp::start();
+    // A transcription service nobody listens on.
+    let api = Api::with_tenant(&erp.addr, |t| {
+        t + "\n[analytics]\nrecognizer = { engine = \"http\", url = \"http://127.0.0.1:9\", model = \"whisper-1\" }\n"
+    })
+    .await;
+    let op = api.operator().await;
+    let acme = api.tenant_token(&op, "acme").await;
+    top_up(&api, &op, 5).await;
+    erp.put_recording("r-1", &conversation(&COMPLAINT[..1]));
+    let r = post(
+        &api,
+        Some(&acme),
+        json!({"call_id": "retry-1", "recording_ref": "r-1"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED);
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let v = loop {
+        let v = api.get(&format!("/v1/analyses/{id}"), &acme).await.json();
+        if v["attempts"] == 1 && v["status"] == "queued" {
+            break v;
+        }
+        assert!(Instant::now() < deadline, "no failed attempt: {v}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let error = v["error"].as_str().unwrap();
+    assert!(error.contains("127.0.0.1:9"), "{error}");
+    // Queued again for later (30 s), not at once: it stays at one attempt meanwhile.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let v = api.get(&format!("/v1/analyses/{id}"), &acme).await.json();
+    assert_eq!(
+        (v["attempts"].as_i64(), v["status"].as_str()),
+        (Some(1), Some("queued")),
+        "{v}"
+    );
+    // Still paid for: the credits come back only when it fails for good.
+    assert_eq!(balance(&api, &op).await, 4);
+}

@@ -327,9 +327,10 @@ pub(crate) fn finish(
 ) -> Result<(), StoreError> {
     let n = conn
         .execute(
+            // The recording is deleted once analysed; the row stops naming it.
             "UPDATE analyses SET status = 'done', progress = 1, updated_at = ?2, \
                  finished_at = ?2, error = NULL, transcript = ?3, result = ?4, category = ?5, \
-                 sentiment = ?6 WHERE id = ?1",
+                 sentiment = ?6, recording = NULL WHERE id = ?1",
             (
                 id,
                 now,
@@ -347,6 +348,28 @@ pub(crate) fn finish(
 }
 
 /// A failed attempt: queued again for `retry_at`, or failed for good when `None`.
+/// Retention: finished analyses of calls before `before` lose their transcript (the
+/// results stay, for the KPIs) and any recording still kept; returns those recordings'
+/// file names.
+pub(crate) fn expire(tx: &Connection, before: i64) -> Result<Vec<String>, StoreError> {
+    let finished = "date_time < ?1 AND status IN ('done', 'failed')";
+    let recordings = tx
+        .prepare(&format!(
+            "SELECT recording FROM analyses WHERE {finished} AND recording IS NOT NULL"
+        ))
+        .map_err(DbError)?
+        .query_map([before], |r| r.get(0))
+        .map_err(DbError)?
+        .collect::<Result<Vec<String>, _>>()
+        .map_err(DbError)?;
+    tx.execute(
+        &format!("UPDATE analyses SET transcript = NULL, recording = NULL WHERE {finished}"),
+        [before],
+    )
+    .map_err(DbError)?;
+    Ok(recordings)
+}
+
 pub(crate) fn fail(
     conn: &Connection,
     id: &str,

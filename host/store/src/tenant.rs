@@ -126,6 +126,8 @@ pub struct Expired {
     pub calls: usize,
     /// Recording files to delete (their rows no longer name them).
     pub recordings: Vec<String>,
+    /// The same in the analyses folder (recordings of analyses that failed).
+    pub analysis_recordings: Vec<String>,
 }
 
 /// A tenant's data, as the gateway uses it. Every method is one short transaction;
@@ -183,7 +185,8 @@ pub trait TenantStore: Send + Sync + std::fmt::Debug {
         retry_at: Option<i64>,
     ) -> Result<(), StoreError>;
 
-    /// Removes transcripts and recordings of calls that started before `before`.
+    /// Removes transcripts and recordings of calls that started before `before`, and of
+    /// finished analyses of calls before it.
     fn expire(&self, before: i64, now: i64) -> Result<Expired, StoreError>;
     /// Writes a consistent copy of the whole file to `to` (which must not exist), while
     /// calls go on.
@@ -643,8 +646,13 @@ impl TenantStore for SqliteTenantStore {
                 (before, now),
             )
             .map_err(DbError)?;
+        let analysis_recordings = analyses::expire(&tx, before)?;
         tx.commit().map_err(DbError)?;
-        Ok(Expired { calls, recordings })
+        Ok(Expired {
+            calls,
+            recordings,
+            analysis_recordings,
+        })
     }
 
     fn snapshot(&self, to: &Path) -> Result<(), StoreError> {

@@ -1,6 +1,7 @@
 //! The tenant store and the control store on real files: calls written in any order,
 //! filters, plugin versions and their history, credits that cannot go negative,
-//! retention, snapshots, tenants, tokens and the audit log.
+//! post-call analyses (paid once, queued, leased, retried), retention, snapshots,
+//! tenants, tokens and the audit log.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -8,9 +9,9 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use voxgate_store::{
-    Activation, AuditEntry, Bindings, CallEnd, CallFilter, CallOutcome, ControlStore, NewCall,
-    OpenError, PluginRow, SqliteControlStore, SqliteTenantStore, StoreError, TenantRow,
-    TenantStore, TokenRow, TxLog,
+    Activation, AnalysisFilter, AuditEntry, Bindings, CallEnd, CallFilter, CallOutcome,
+    ControlStore, Created, Finished, NewAnalysis, NewCall, OpenError, PluginRow,
+    SqliteControlStore, SqliteTenantStore, StoreError, TenantRow, TenantStore, TokenRow, TxLog,
 };
 
 struct TempDir(PathBuf);
@@ -356,4 +357,233 @@ fn control_store_keeps_tenants_tokens_and_audit() {
         matches!(refused, Err(OpenError::ForeignFile { .. })),
         "{refused:?}"
     );
+}
+
+fn queued(id: &str, call: &str, credits: i64, at: i64) -> NewAnalysis {
+    NewAnalysis {
+        id: id.into(),
+        call_id: call.into(),
+        source: "upload".into(),
+        created_at: at,
+        metadata: r#"{"queue":"support"}"#.into(),
+        recording: Some(format!("{id}.sealed")),
+        recording_ms: Some(61_000),
+        credits,
+        date_time: at,
+        queue: "support".into(),
+        agent_id: "ana".into(),
+        department: String::new(),
+        done: None,
+    }
+}
+
+#[test]
+fn an_analysis_is_paid_once_per_call_and_never_on_credit() {
+    let dir = TempDir::new("analyses-pay");
+    let store = SqliteTenantStore::open(dir.0.join("t.sqlite")).unwrap();
+    // No credits: refused, nothing written.
+    let err = store
+        .create_analysis(&queued("a1", "c1", 2, 1_000))
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Insufficient(_)), "{err:?}");
+    assert!(store.analysis("a1").unwrap().is_none());
+    store.add_credits(1_000, "ops", 3, "top-up").unwrap();
+    let Created::New(row) = store
+        .create_analysis(&queued("a1", "c1", 2, 2_000))
+        .unwrap()
+    else {
+        panic!("a new analysis");
+    };
+    assert_eq!(
+        (row.status.as_str(), row.credits, row.attempts),
+        ("queued", 2, 0)
+    );
+    assert_eq!(store.balance().unwrap(), 1);
+    // The same call again: the first analysis, nothing spent.
+    let again = store
+        .create_analysis(&queued("a2", "c1", 2, 3_000))
+        .unwrap();
+    assert_eq!(again, Created::Existing(row.clone()));
+    assert_eq!(store.balance().unwrap(), 1);
+    assert!(store.analysis("a2").unwrap().is_none());
+    // More than the balance: refused whole.
+    assert!(matches!(
+        store.create_analysis(&queued("a3", "c3", 2, 3_000)),
+        Err(StoreError::Insufficient(_))
+    ));
+    assert_eq!(store.balance().unwrap(), 1);
+    assert_eq!(store.analysis_of_call("c1").unwrap().unwrap().id, "a1");
+    let spent = &store.credit_entries(10).unwrap()[0];
+    assert_eq!((spent.amount, spent.balance), (-2, 1));
+    assert!(
+        spent.note.contains("a1") && spent.note.contains("c1"),
+        "{}",
+        spent.note
+    );
+}
+
+#[test]
+fn the_queue_claims_in_order_retries_later_and_takes_over_dead_claims() {
+    let dir = TempDir::new("analyses-queue");
+    let store = SqliteTenantStore::open(dir.0.join("t.sqlite")).unwrap();
+    store.add_credits(0, "ops", 100, "").unwrap();
+    store
+        .create_analysis(&queued("a1", "c1", 1, 1_000))
+        .unwrap();
+    store
+        .create_analysis(&queued("a2", "c2", 1, 2_000))
+        .unwrap();
+    assert!(
+        store.claim_analysis(500, 60_000).unwrap().is_none(),
+        "not due yet"
+    );
+    let first = store.claim_analysis(5_000, 60_000).unwrap().unwrap();
+    assert_eq!(
+        (first.id.as_str(), first.status.as_str(), first.attempts),
+        ("a1", "running", 1)
+    );
+    // A failed attempt goes back in the queue for later; meanwhile the next one is due.
+    store
+        .fail_analysis("a1", 6_000, "service down", Some(36_000))
+        .unwrap();
+    let second = store.claim_analysis(7_000, 60_000).unwrap().unwrap();
+    assert_eq!(second.id, "a2");
+    assert!(store.claim_analysis(8_000, 60_000).unwrap().is_none());
+    // Its worker reports progress (renewing the lease), then dies.
+    store.analysis_progress("a2", 20_000, 0.5).unwrap();
+    assert!(
+        store
+            .claim_analysis(36_000, 60_000)
+            .unwrap()
+            .is_some_and(|r| r.id == "a1")
+    );
+    assert!(
+        store.claim_analysis(70_000, 60_000).unwrap().is_none(),
+        "lease still held"
+    );
+    let taken = store.claim_analysis(81_000, 60_000).unwrap().unwrap();
+    assert_eq!((taken.id.as_str(), taken.attempts), ("a2", 2));
+    store
+        .finish_analysis(
+            "a2",
+            82_000,
+            &Finished {
+                transcript: r#"{"turns":[]}"#.into(),
+                result: r#"{"category":"delivery"}"#.into(),
+                category: "delivery".into(),
+                sentiment: "negative".into(),
+            },
+        )
+        .unwrap();
+    let done = store.analysis("a2").unwrap().unwrap();
+    assert_eq!(
+        (done.status.as_str(), done.progress, done.finished_at),
+        ("done", 1.0, Some(82_000))
+    );
+    assert_eq!(
+        (done.category.as_str(), done.sentiment.as_str()),
+        ("delivery", "negative")
+    );
+    // Given up on: failed for good, never claimed again.
+    store
+        .fail_analysis("a1", 90_000, "still down", None)
+        .unwrap();
+    let failed = store.analysis("a1").unwrap().unwrap();
+    assert_eq!(
+        (failed.status.as_str(), failed.error.as_deref()),
+        ("failed", Some("still down"))
+    );
+    assert!(store.claim_analysis(10_000_000, 60_000).unwrap().is_none());
+    // Lists filter on what the KPIs group by.
+    let all = |f: AnalysisFilter| store.analyses(&AnalysisFilter { limit: 10, ..f }).unwrap();
+    assert_eq!(all(AnalysisFilter::default()).len(), 2);
+    assert_eq!(
+        all(AnalysisFilter {
+            status: Some("done".into()),
+            ..Default::default()
+        })
+        .len(),
+        1
+    );
+    assert_eq!(
+        all(AnalysisFilter {
+            since: Some(1_500),
+            ..Default::default()
+        })[0]
+            .id,
+        "a2"
+    );
+    assert!(
+        all(AnalysisFilter {
+            queue: Some("sales".into()),
+            ..Default::default()
+        })
+        .is_empty()
+    );
+}
+
+#[test]
+fn a_voxgate_call_analysis_is_stored_done() {
+    let dir = TempDir::new("analyses-own");
+    let store = SqliteTenantStore::open(dir.0.join("t.sqlite")).unwrap();
+    let mut own = queued("a1", "call-1", 0, 5_000);
+    own.source = "voxgate".into();
+    own.recording = None;
+    own.done = Some(Finished {
+        transcript: "{}".into(),
+        result: r#"{"category":"order"}"#.into(),
+        category: "order".into(),
+        sentiment: "positive".into(),
+    });
+    store.create_analysis(&own).unwrap();
+    let row = store.analysis_of_call("call-1").unwrap().unwrap();
+    assert_eq!(
+        (row.status.as_str(), row.credits, row.finished_at),
+        ("done", 0, Some(5_000))
+    );
+    assert!(store.claim_analysis(i64::MAX / 2, 1).unwrap().is_none());
+}
+
+#[test]
+fn retention_keeps_analysis_results_but_not_transcripts() {
+    let dir = TempDir::new("analyses-expire");
+    let store = SqliteTenantStore::open(dir.0.join("t.sqlite")).unwrap();
+    store.add_credits(0, "ops", 10, "").unwrap();
+    store
+        .create_analysis(&queued("old", "c-old", 1, 1_000))
+        .unwrap();
+    store
+        .create_analysis(&queued("failed", "c-failed", 1, 1_500))
+        .unwrap();
+    store
+        .create_analysis(&queued("new", "c-new", 1, 50_000))
+        .unwrap();
+    let done = Finished {
+        transcript: r#"{"turns":[{"text":"hello"}]}"#.into(),
+        result: r#"{"category":"question"}"#.into(),
+        category: "question".into(),
+        sentiment: "neutral".into(),
+    };
+    for id in ["old", "new"] {
+        store.claim_analysis(60_000, 1).unwrap();
+        store.finish_analysis(id, 60_000, &done).unwrap();
+    }
+    store.fail_analysis("failed", 60_000, "bad", None).unwrap();
+    let expired = store.expire(10_000, 70_000).unwrap();
+    assert_eq!(expired.analysis_recordings, ["failed.sealed"]);
+    let old = store.analysis("old").unwrap().unwrap();
+    assert_eq!(
+        (old.transcript, old.result.as_deref()),
+        (None, Some(done.result.as_str()))
+    );
+    assert_eq!(
+        store
+            .analysis("new")
+            .unwrap()
+            .unwrap()
+            .transcript
+            .as_deref(),
+        Some(done.transcript.as_str())
+    );
+    assert_eq!(store.analysis("failed").unwrap().unwrap().recording, None);
 }

@@ -364,10 +364,15 @@ impl ControlPlane {
             let before = now - i64::from(days) * 86_400_000;
             let store = data.store.clone();
             let dir = data.recordings_dir();
+            let analyses_dir = crate::analytics::worker::recordings_dir(&data);
             let result = blocking(move || {
                 let expired = store.expire(before, now)?;
-                for name in &expired.recordings {
-                    let path = dir.join(name);
+                let calls = expired.recordings.iter().map(|n| dir.join(n));
+                let analyses = expired
+                    .analysis_recordings
+                    .iter()
+                    .map(|n| analyses_dir.join(n));
+                for path in calls.chain(analyses) {
                     if let Err(e) = std::fs::remove_file(&path)
                         && e.kind() != std::io::ErrorKind::NotFound
                     {
