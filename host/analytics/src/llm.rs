@@ -37,13 +37,12 @@ use crate::analyser::{
     AnalyseError, Analyser, Analysis, Polarity, Rules, Sentiment, Sentiments, Speaker, Tones,
     Transcript,
 };
+use voxgate_speech::http::{TlsRoots, agent, endpoint, excerpt};
+
 use crate::lexicon::{self, MAX_KEYWORDS, TONES};
 
 /// The largest answer read from the service.
 pub const MAX_RESPONSE_BYTES: u64 = 1 << 20;
-
-/// How much of an error response's body goes into the error message.
-const BODY_EXCERPT_CHARS: usize = 200;
 
 /// The longest a connection may take to open (within [`LlmConfig::timeout`]).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -51,7 +50,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Where and how to reach the model.
 #[derive(Clone, PartialEq)]
 pub struct LlmConfig {
-    /// The API root with its version: `https://api.openai.com/v1`.
+    /// The service's root (`https://api.openai.com`) or its `/v1` URL.
     pub base_url: String,
     /// The `model` field (`gpt-4o-mini`, `llama3.1:8b` …).
     pub model: String,
@@ -59,6 +58,8 @@ pub struct LlmConfig {
     pub api_key: Option<String>,
     /// For the whole request, from connecting to reading the last byte of the answer.
     pub timeout: Duration,
+    /// Whose certificates an https service's must chain to.
+    pub tls_roots: TlsRoots,
 }
 
 impl LlmConfig {
@@ -69,6 +70,7 @@ impl LlmConfig {
             model: model.to_string(),
             api_key: None,
             timeout: Duration::from_secs(60),
+            tls_roots: TlsRoots::Mozilla,
         }
     }
 }
@@ -80,6 +82,7 @@ impl fmt::Debug for LlmConfig {
             .field("model", &self.model)
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
             .field("timeout", &self.timeout)
+            .field("tls_roots", &self.tls_roots)
             .finish()
     }
 }
@@ -116,9 +119,13 @@ impl LlmAnalyser {
         if config.timeout.is_zero() {
             return Err(AnalyseError::Invalid("LLM timeout is zero".to_string()));
         }
-        let url = format!("{base}/chat/completions");
+        let url = endpoint(base, "chat/completions");
         let name = format!("llm:{}", config.model.trim());
-        let agent = agent(config.timeout);
+        let agent = agent(
+            CONNECT_TIMEOUT.min(config.timeout),
+            config.timeout,
+            config.tls_roots,
+        );
         Ok(LlmAnalyser {
             config,
             url,
@@ -184,40 +191,6 @@ impl LlmAnalyser {
             e => AnalyseError::Unavailable(format!("POST {url}: {e}")),
         }
     }
-}
-
-fn agent(timeout: Duration) -> ureq::Agent {
-    use ureq::tls::{RootCerts, TlsConfig, TlsProvider};
-    ureq::Agent::config_builder()
-        .tls_config(
-            TlsConfig::builder()
-                .provider(TlsProvider::Rustls)
-                .root_certs(RootCerts::WebPki)
-                .build(),
-        )
-        .timeout_connect(Some(CONNECT_TIMEOUT.min(timeout)))
-        .timeout_global(Some(timeout))
-        // Error statuses come back as responses, so their bodies can be quoted; a
-        // redirect of a POST is a configuration mistake, not something to follow.
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .user_agent(concat!("voxgate-analytics/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .into()
-}
-
-/// The first characters of a body, on one line, for error messages.
-fn excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let mut out: String = text
-        .chars()
-        .take(BODY_EXCERPT_CHARS)
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    if text.chars().count() > BODY_EXCERPT_CHARS {
-        out.push('…');
-    }
-    out.trim().to_string()
 }
 
 impl Analyser for LlmAnalyser {

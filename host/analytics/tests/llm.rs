@@ -419,10 +419,8 @@ fn connection_refused_is_unavailable() {
         l.local_addr().unwrap().port()
     };
     let config = LlmConfig {
-        base_url: format!("http://127.0.0.1:{port}/v1"),
-        model: "test-model".to_string(),
-        api_key: None,
         timeout: Duration::from_secs(5),
+        ..LlmConfig::new(&format!("http://127.0.0.1:{port}/v1"), "test-model")
     };
     let err = LlmAnalyser::new(config)
         .unwrap()
@@ -435,10 +433,8 @@ fn connection_refused_is_unavailable() {
 fn a_silent_service_times_out_as_unavailable() {
     let service = FakeChatCompletions::start(Reply::Silent);
     let config = LlmConfig {
-        base_url: service.base_url.clone(),
-        model: "test-model".to_string(),
-        api_key: None,
         timeout: Duration::from_millis(500),
+        ..LlmConfig::new(&service.base_url, "test-model")
     };
     let start = Instant::now();
     let err = LlmAnalyser::new(config)

@@ -115,8 +115,9 @@ impl fmt::Debug for HttpRecognizerConfig {
     }
 }
 
-/// `{base}/v1/{path}`, without doubling a `/v1` the base already ends with.
-fn endpoint(base_url: &str, path: &str) -> String {
+/// `{base}/v1/{path}`, without doubling a `/v1` the base already ends with: services
+/// are configured by their root or by their `/v1` URL alike.
+pub fn endpoint(base_url: &str, path: &str) -> String {
     let base = base_url.trim().trim_end_matches('/');
     let base = base.strip_suffix("/v1").unwrap_or(base);
     format!("{base}/v1/{path}")
@@ -135,7 +136,12 @@ pub enum TlsRoots {
     System,
 }
 
-fn agent(connect_timeout: Duration, timeout: Duration, roots: TlsRoots) -> ureq::Agent {
+/// The HTTP client every outbound service call of voxgate's uses (speech services,
+/// LLM analysers, recording downloads): rustls with `roots`, the two time limits, error
+/// statuses returned as responses (so that their bodies can be quoted) and no redirects
+/// (a service that redirects is misconfigured, and a redirect could leave an
+/// allow-listed host).
+pub fn agent(connect_timeout: Duration, timeout: Duration, roots: TlsRoots) -> ureq::Agent {
     use ureq::tls::{RootCerts, TlsConfig, TlsProvider};
     let roots = match roots {
         TlsRoots::Mozilla => RootCerts::WebPki,
@@ -150,9 +156,9 @@ fn agent(connect_timeout: Duration, timeout: Duration, roots: TlsRoots) -> ureq:
         )
         .timeout_connect(Some(connect_timeout))
         .timeout_global(Some(timeout))
-        // Error statuses come back as responses, so their bodies can be quoted.
         .http_status_as_error(false)
-        .user_agent(concat!("voxgate-speech/", env!("CARGO_PKG_VERSION")))
+        .max_redirects(0)
+        .user_agent(concat!("voxgate/", env!("CARGO_PKG_VERSION")))
         .build()
         .into()
 }
@@ -169,7 +175,7 @@ fn check_base_url(base_url: &str) -> Result<(), SpeechError> {
 }
 
 /// The first characters of a body, on one line, for error messages.
-fn excerpt(body: &[u8]) -> String {
+pub fn excerpt(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
     let mut out: String = text
         .chars()

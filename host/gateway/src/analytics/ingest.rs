@@ -193,14 +193,11 @@ pub fn fetch_url(url: &str, allowed: &[AllowedHost], max_bytes: usize) -> Result
             format!("{host}:{port} is not one of the tenant's allowed hosts"),
         ));
     }
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_connect(Some(Duration::from_secs(5)))
-        .timeout_global(Some(Duration::from_secs(120)))
-        .max_redirects(0)
-        .http_status_as_error(false)
-        .user_agent(concat!("voxgate/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .into();
+    let agent = voxgate_speech::http::agent(
+        Duration::from_secs(5),
+        Duration::from_secs(120),
+        voxgate_speech::http::TlsRoots::Mozilla,
+    );
     let response = agent
         .get(url)
         .call()

@@ -145,10 +145,9 @@ pub fn analyser_for(config: &TenantConfig) -> Arc<dyn Analyser> {
     if let (AnalyserChoice::Llm, Some(llm)) = (a.analyser, &a.llm) {
         match secret(config, llm.secret.as_deref()) {
             Ok(api_key) => match LlmAnalyser::new(LlmConfig {
-                base_url: llm.url.clone(),
-                model: llm.model.clone(),
                 api_key,
                 timeout: Duration::from_millis(llm.timeout_ms),
+                ..LlmConfig::new(&llm.url, &llm.model)
             }) {
                 Ok(a) => return Arc::new(a),
                 Err(e) => tracing::warn!(tenant = %config.id, "LLM analyser not used: {e}"),
