@@ -42,3 +42,14 @@ pub fn data_dir() -> PathBuf {
         .unwrap_or_else(std::env::temp_dir)
         .join("voxgate")
 }
+
+/// The machine's host name (`/proc/sys/kernel/hostname`, else `HOSTNAME`), the default
+/// name of a gateway node; `node` when neither says.
+pub fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "node".into())
+}

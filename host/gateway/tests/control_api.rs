@@ -1211,6 +1211,7 @@ async fn retention_removes_old_transcripts_and_recordings() {
             caller: "+441".into(),
             called: "100".into(),
             started_at: sixty_days_ago,
+            node: String::new(),
         })
         .unwrap();
     data.store

@@ -408,7 +408,13 @@ fn a_calls_analysis_is_ready_within_a_second_of_the_bye() {
     let erp = support::erp::Erp::start();
     let dir = TempDir::new("analysis-at-bye");
     let tenant = demo_tenant(dir.path(), &erp.addr, "");
-    let gw = Gateway::start(dir.path(), &dir.path().join("data"), &[tenant], "");
+    // The `[admin]` text may open further tables: this node's name.
+    let gw = Gateway::start(
+        dir.path(),
+        &dir.path().join("data"),
+        &[tenant],
+        "[node]\nid = \"gw-timing\"",
+    );
     let token = gw.token();
     let calls = 5;
     let out = sipp(
@@ -428,6 +434,10 @@ fn a_calls_analysis_is_ready_within_a_second_of_the_bye() {
         let id = call["call_id"].as_str().unwrap();
         let detail = gw.get_json(&format!("/v1/tenants/demo/calls/{id}"), &token);
         let analysis = &detail["analysis"];
+        assert_eq!(
+            detail["node"], "gw-timing",
+            "every call record names its node"
+        );
         assert_eq!(analysis["status"], "done", "{detail}");
         assert_eq!(analysis["source"], "voxgate");
         assert!(analysis["result"]["category"].is_string(), "{analysis}");

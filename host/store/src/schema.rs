@@ -39,7 +39,7 @@ pub(crate) struct Schema {
 /// A tenant's file ("voxg").
 pub(crate) const TENANT: Schema = Schema {
     application_id: 0x766f_7867,
-    migrations: &[V1_TX_LOG, V2_TENANT_DATA, V3_ANALYSES],
+    migrations: &[V1_TX_LOG, V2_TENANT_DATA, V3_ANALYSES, V4_CALL_NODE],
 };
 
 /// The control plane's file ("voxc").
@@ -197,6 +197,11 @@ CREATE TABLE analyses (
 );
 CREATE INDEX analyses_work ON analyses (status, next_attempt_at);
 CREATE INDEX analyses_date ON analyses (date_time);
+";
+
+/// Version 4: which gateway node handled a call (several nodes share one store).
+const V4_CALL_NODE: &str = "
+ALTER TABLE calls ADD COLUMN node TEXT NOT NULL DEFAULT '';
 ";
 
 /// Control version 1: tenants (their config as JSON, their recording key), API tokens

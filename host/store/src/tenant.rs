@@ -21,6 +21,8 @@ pub struct NewCall {
     pub caller: String,
     pub called: String,
     pub started_at: i64,
+    /// The gateway node that took the call.
+    pub node: String,
 }
 
 /// What the end of a call adds.
@@ -64,6 +66,8 @@ pub struct CallRow {
     pub plugin_versions: Vec<String>,
     pub recording: Option<String>,
     pub expired_at: Option<i64>,
+    /// The gateway node that took the call (empty when its start was not seen).
+    pub node: String,
 }
 
 /// Which calls to list. Empty fields do not filter.
@@ -200,7 +204,7 @@ pub struct SqliteTenantStore {
 }
 
 const CALL_COLUMNS: &str = "call_id, caller, called, started_at, ended_at, duration_ms, outcome, \
-     agent, summary, end_reason, record, rtp, plugin_versions, recording, expired_at";
+     agent, summary, end_reason, record, rtp, plugin_versions, recording, expired_at, node";
 
 impl SqliteTenantStore {
     /// Opens (creating if needed) the tenant's file and migrates it.
@@ -246,6 +250,7 @@ fn read_call(row: &Row<'_>) -> rusqlite::Result<CallRow> {
         plugin_versions: list_from_json(&versions),
         recording: row.get(13)?,
         expired_at: row.get(14)?,
+        node: row.get(15)?,
     })
 }
 
@@ -263,10 +268,18 @@ impl TenantStore for SqliteTenantStore {
     fn call_started(&self, call: &NewCall) -> Result<(), StoreError> {
         let conn = self.lock();
         conn.execute(
-            "INSERT INTO calls (call_id, caller, called, started_at) VALUES (?1, ?2, ?3, ?4) \
+            "INSERT INTO calls (call_id, caller, called, started_at, node) \
+             VALUES (?1, ?2, ?3, ?4, ?5) \
              ON CONFLICT (call_id) DO UPDATE SET caller = excluded.caller, \
-                 called = excluded.called, started_at = min(started_at, excluded.started_at)",
-            (&call.call_id, &call.caller, &call.called, call.started_at),
+                 called = excluded.called, started_at = min(started_at, excluded.started_at), \
+                 node = excluded.node",
+            (
+                &call.call_id,
+                &call.caller,
+                &call.called,
+                call.started_at,
+                &call.node,
+            ),
         )
         .map_err(DbError)?;
         Ok(())

@@ -69,6 +69,7 @@ fn call_events_in_any_order_make_one_row() {
             caller: "+441".into(),
             called: "100".into(),
             started_at: 6_000,
+            node: "gw-a".into(),
         })
         .unwrap();
     store
@@ -77,6 +78,7 @@ fn call_events_in_any_order_make_one_row() {
             caller: "+442".into(),
             called: "100".into(),
             started_at: 20_000,
+            node: "gw-b".into(),
         })
         .unwrap();
     let row = store.call("c1").unwrap().unwrap();
@@ -86,6 +88,7 @@ fn call_events_in_any_order_make_one_row() {
     assert_eq!(row.outcome, "completed");
     assert_eq!(row.plugin_versions, vec!["abc".to_string()]);
     assert_eq!(row.end_reason.as_deref(), Some("bye"));
+    assert_eq!(row.node, "gw-a");
 
     let all = store
         .calls(&CallFilter {

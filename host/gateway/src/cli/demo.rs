@@ -137,6 +137,7 @@ pub(super) async fn run(args: RunArgs) -> anyhow::Result<()> {
             listen: args.admin_listen,
             ..super::serve::AdminConfig::default()
         },
+        node: super::serve::NodeConfig::default(),
         sink: crate::sip::events::EventSink::none(),
         data_dir: args.data_dir,
         tenant_files: Vec::new(),

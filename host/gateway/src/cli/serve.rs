@@ -69,11 +69,22 @@ fn default_upload_mb() -> usize {
     crate::control::DEFAULT_MAX_UPLOAD >> 20
 }
 
+/// The `[node]` table: this gateway among several sharing one store.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeConfig {
+    /// The name written into every call record this node takes (default: the host
+    /// name).
+    pub id: Option<String>,
+}
+
 #[derive(Debug, Deserialize)]
 struct GatewayFile {
     sip: SipConfig,
     #[serde(default)]
     admin: AdminConfig,
+    #[serde(default)]
+    node: NodeConfig,
 }
 
 pub(super) async fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -86,6 +97,7 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     serve(Gateway {
         sip,
         admin: file.admin,
+        node: file.node,
         sink,
         data_dir: args.data_dir,
         tenant_files: args.tenants,
@@ -99,6 +111,7 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<()> {
 pub(crate) struct Gateway {
     pub sip: SipConfig,
     pub admin: AdminConfig,
+    pub node: NodeConfig,
     pub sink: EventSink,
     pub data_dir: PathBuf,
     pub tenant_files: Vec<PathBuf>,
@@ -117,6 +130,10 @@ pub(crate) async fn serve(g: Gateway) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("control plane: {e}"))?;
     plane.set_max_upload(g.admin.max_upload_mb << 20);
+    if let Some(id) = &g.node.id {
+        plane.set_node_id(id);
+    }
+    tracing::info!("node `{}`", plane.node_id());
     for f in &g.tenant_files {
         let id = plane
             .provision_file(f, "cli")

@@ -153,6 +153,7 @@ impl ControlPlane {
                     caller: number_of(&from),
                     called: to,
                     started_at: at,
+                    node: self.node_id().to_string(),
                 };
                 blocking(move || Ok(store.call_started(&call)?)).await
             }

@@ -141,6 +141,8 @@ pub struct ControlPlane {
     max_upload: std::sync::atomic::AtomicUsize,
     /// Post-call analysis workers.
     pub analytics: crate::analytics::worker::Settings,
+    /// This gateway's name among the nodes sharing a store (set once, at start).
+    node_id: std::sync::OnceLock<String>,
 }
 
 impl std::fmt::Debug for ControlPlane {
@@ -185,11 +187,22 @@ impl ControlPlane {
             changes: tokio::sync::Mutex::new(()),
             max_upload: std::sync::atomic::AtomicUsize::new(DEFAULT_MAX_UPLOAD),
             analytics: crate::analytics::worker::Settings::default(),
+            node_id: std::sync::OnceLock::new(),
         });
         plane.rebuild().await?;
         live::spawn_recorder(&plane);
         crate::analytics::worker::spawn(&plane);
         Ok(plane)
+    }
+
+    /// Names this node in its call records; only the first call counts. Without it the
+    /// node is named by the machine's host name.
+    pub fn set_node_id(&self, id: &str) {
+        let _ = self.node_id.set(id.to_string());
+    }
+
+    pub fn node_id(&self) -> &str {
+        self.node_id.get_or_init(crate::paths::host_name)
     }
 
     pub fn max_upload(&self) -> usize {

@@ -87,6 +87,8 @@ struct CallView {
     agent: String,
     summary: String,
     plugin_versions: Vec<String>,
+    /// The gateway node that took the call.
+    node: String,
 }
 
 fn view(tenant: &str, c: &CallRow) -> CallView {
@@ -107,6 +109,7 @@ fn view(tenant: &str, c: &CallRow) -> CallView {
         agent: c.agent.clone(),
         summary: c.summary.clone(),
         plugin_versions: c.plugin_versions.clone(),
+        node: c.node.clone(),
     }
 }
 
