@@ -16,15 +16,6 @@ pub enum Format {
     Mp3,
 }
 
-impl Format {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Format::Wav => "wav",
-            Format::Mp3 => "mp3",
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum DecodeError {
     #[error("unsupported recording format: {0}; send WAV (PCM, µ-law or A-law) or MP3")]
@@ -64,19 +55,41 @@ impl Audio {
 
     /// All channels averaged into one.
     pub fn mono(&self) -> Pcm {
-        let n = self.channels.len().max(1) as i32;
-        let len = self.channels.first().map_or(0, Vec::len);
-        let samples = (0..len)
-            .map(|i| {
-                let sum: i32 = self
-                    .channels
-                    .iter()
-                    .map(|c| i32::from(c.get(i).copied().unwrap_or(0)))
-                    .sum();
-                (sum / n) as i16
-            })
-            .collect();
-        Pcm::new(self.rate, samples)
+        Pcm::new(self.rate, voxgate_speech::audio::mix(&self.channels))
+    }
+
+    /// A recording of people taking turns, each on their own channel of `channels`:
+    /// every turn `(channel, samples)` in order, the other channels silent meanwhile,
+    /// with `gap` samples of silence before the first turn and after each. How test
+    /// recordings and the benchmark's call are made.
+    pub fn from_turns(
+        rate: u32,
+        channels: usize,
+        gap: usize,
+        turns: impl IntoIterator<Item = (usize, Vec<i16>)>,
+    ) -> Audio {
+        let mut out = vec![vec![0i16; gap]; channels];
+        for (speaker, samples) in turns {
+            let len = samples.len();
+            for (i, c) in out.iter_mut().enumerate() {
+                if i == speaker {
+                    c.extend_from_slice(&samples);
+                } else {
+                    c.resize(c.len() + len, 0);
+                }
+                c.resize(c.len() + gap, 0);
+            }
+        }
+        Audio {
+            rate,
+            channels: out,
+        }
+    }
+
+    /// The audio as a 16-bit PCM WAV.
+    pub fn to_wav(&self) -> Vec<u8> {
+        let channels: Vec<&[i16]> = self.channels.iter().map(Vec::as_slice).collect();
+        voxgate_speech::wav::encode_pcm16(self.rate, &channels)
     }
 }
 

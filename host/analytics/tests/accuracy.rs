@@ -66,7 +66,7 @@ fn labelled_recordings_get_their_sentiment_and_category() {
             panic!("bad line {line:?}");
         };
         let pcm = support::speak(voice, text, 8000);
-        let wav = support::wav(8000, &[pcm]);
+        let wav = support::wav(8000, &pcm);
         let audio = decode::decode(&wav, Some("audio/wav")).unwrap();
         let transcript = transcribe(&audio, &pocketsphinx, &options, &|_| {}).unwrap();
         let heard = transcript.text_of(None);

@@ -63,8 +63,8 @@ fn a_stereo_conversation_from_several_synthesizers_is_transcribed_per_speaker() 
     let rate: u32 = std::env::var("RATE")
         .map(|r| r.parse().unwrap())
         .unwrap_or(8000);
-    let (channels, starts) = conversation(SCRIPT, rate, 900);
-    let bytes = wav(rate, &channels);
+    let (recorded, starts) = conversation(SCRIPT, rate, 900);
+    let bytes = recorded.to_wav();
     let audio = decode::decode(&bytes, Some("audio/wav")).unwrap();
     assert_eq!(audio.channels.len(), 2);
     let options = Options {
@@ -137,7 +137,7 @@ fn unsupported_and_broken_recordings_are_told_apart() {
     assert!(
         matches!(decode::decode(b"<html>nope</html>", Some("text/html")), Err(DecodeError::Unsupported(m)) if m.contains("text/html"))
     );
-    let mut truncated = wav(8000, &[vec![0; 10]]);
+    let mut truncated = wav(8000, &[0; 10]);
     truncated.truncate(20);
     assert!(matches!(
         decode::decode(&truncated, None),

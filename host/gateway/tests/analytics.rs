@@ -15,6 +15,7 @@ use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 use support::api::Api;
 use support::erp::Erp;
+use voxgate_analytics::decode::Audio;
 use voxgate_speech::flite::FliteSynthesizer;
 use voxgate_speech::synth::{Synthesizer, Voice};
 
@@ -22,44 +23,15 @@ use voxgate_speech::synth::{Synthesizer, Voice};
 /// one after the other with a pause between.
 fn conversation(lines: &[(bool, &str)]) -> Vec<u8> {
     let flite = FliteSynthesizer::new().unwrap();
-    let gap = vec![0i16; 6400];
-    let (mut left, mut right) = (gap.clone(), gap.clone());
-    for (agent, text) in lines {
+    let turns = lines.iter().map(|(agent, text)| {
         let voice = Voice {
             language: "en".into(),
             name: Some(if *agent { "slt" } else { "kal" }.into()),
         };
-        let pcm = flite
-            .synthesize(text, &voice)
-            .unwrap()
-            .resampled(8000)
-            .unwrap()
-            .samples;
-        let silence = vec![0i16; pcm.len()];
-        let (speaking, quiet) = if *agent {
-            (&mut left, &mut right)
-        } else {
-            (&mut right, &mut left)
-        };
-        speaking.extend_from_slice(&pcm);
-        quiet.extend_from_slice(&silence);
-        left.extend_from_slice(&gap);
-        right.extend_from_slice(&gap);
-    }
-    let spec = hound::WavSpec {
-        channels: 2,
-        sample_rate: 8000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut out = std::io::Cursor::new(Vec::new());
-    let mut w = hound::WavWriter::new(&mut out, spec).unwrap();
-    for (l, r) in left.iter().zip(&right) {
-        w.write_sample(*l).unwrap();
-        w.write_sample(*r).unwrap();
-    }
-    w.finalize().unwrap();
-    out.into_inner()
+        let pcm = flite.synthesize(text, &voice).unwrap();
+        (usize::from(!agent), pcm.resampled(8000).unwrap().samples)
+    });
+    Audio::from_turns(8000, 2, 6400, turns).to_wav()
 }
 
 const COMPLAINT: &[(bool, &str)] = &[
@@ -227,7 +199,7 @@ async fn every_error_code_of_the_ingest_api() {
         );
     }
     // 413: above the tenant's 1 MB, by URL and by reference.
-    let big = support::wav_header_pcm16(8000, 1, 700_000);
+    let big = support::noise_wav(8000, 700_000);
     erp.put_recording("big-1", &big);
     let r = post(
         &api,

@@ -43,6 +43,22 @@ impl Pcm {
     }
 }
 
+/// Channels of the same length averaged into one.
+pub fn mix(channels: &[Vec<i16>]) -> Vec<i16> {
+    let n = channels.len().max(1) as i32;
+    let len = channels.first().map_or(0, Vec::len);
+    (0..len)
+        .map(|i| {
+            let sum: i32 = channels
+                .iter()
+                .map(|c| i32::from(c.get(i).copied().unwrap_or(0)))
+                .sum();
+            // Averaging i16 values stays within i16.
+            (sum / n) as i16
+        })
+        .collect()
+}
+
 /// Converts mono audio between rates with a windowed-sinc filter.
 pub fn resample(input: &[f32], from: u32, to: u32) -> Result<Vec<f32>, SpeechError> {
     use rubato::{

@@ -26,27 +26,42 @@ pub enum WavError {
 
 /// A 16-bit PCM mono WAV (44-byte canonical header) of `samples` at `rate` Hz.
 pub fn encode_pcm16_mono(rate: u32, samples: &[i16]) -> Vec<u8> {
-    // A RIFF size field is 32 bits: at most ~4 GB, ~37 hours at 16 kHz. Longer input is
-    // cut rather than written with a wrapped size.
-    let max_samples = (u32::MAX as usize - 36) / 2;
-    let samples = &samples[..samples.len().min(max_samples)];
-    let data_len = (samples.len() * 2) as u32;
-    let mut out = Vec::with_capacity(44 + samples.len() * 2);
+    encode_pcm16(rate, &[samples])
+}
+
+/// A 16-bit PCM WAV (44-byte canonical header) of `channels` (interleaved, cut to the
+/// shortest) at `rate` Hz.
+pub fn encode_pcm16(rate: u32, channels: &[&[i16]]) -> Vec<u8> {
+    let count = channels.len().max(1);
+    // A RIFF size field is 32 bits: at most ~4 GB, ~37 hours of mono at 16 kHz. Longer
+    // input is cut rather than written with a wrapped size.
+    let max_frames = (u32::MAX as usize - 36) / 2 / count;
+    let frames = channels
+        .iter()
+        .map(|c| c.len())
+        .min()
+        .unwrap_or(0)
+        .min(max_frames);
+    let data_len = (frames * count * 2) as u32;
+    let block = (count * 2) as u16;
+    let mut out = Vec::with_capacity(44 + data_len as usize);
     out.extend_from_slice(b"RIFF");
     out.extend_from_slice(&(36 + data_len).to_le_bytes());
     out.extend_from_slice(b"WAVE");
     out.extend_from_slice(b"fmt ");
     out.extend_from_slice(&16u32.to_le_bytes());
     out.extend_from_slice(&1u16.to_le_bytes()); // PCM
-    out.extend_from_slice(&1u16.to_le_bytes()); // mono
+    out.extend_from_slice(&(count as u16).to_le_bytes());
     out.extend_from_slice(&rate.to_le_bytes());
-    out.extend_from_slice(&rate.saturating_mul(2).to_le_bytes()); // bytes per second
-    out.extend_from_slice(&2u16.to_le_bytes()); // block align
+    out.extend_from_slice(&rate.saturating_mul(u32::from(block)).to_le_bytes()); // bytes per second
+    out.extend_from_slice(&block.to_le_bytes()); // block align
     out.extend_from_slice(&16u16.to_le_bytes()); // bits per sample
     out.extend_from_slice(b"data");
     out.extend_from_slice(&data_len.to_le_bytes());
-    for s in samples {
-        out.extend_from_slice(&s.to_le_bytes());
+    for i in 0..frames {
+        for c in channels {
+            out.extend_from_slice(&c.get(i).copied().unwrap_or(0).to_le_bytes());
+        }
     }
     out
 }
@@ -70,19 +85,7 @@ struct Format {
 /// channels are averaged into one.
 pub fn decode(bytes: &[u8]) -> Result<Pcm, WavError> {
     let (rate, channels) = decode_channels(bytes)?;
-    let n = channels.len().max(1) as i32;
-    let len = channels.first().map_or(0, Vec::len);
-    let samples = (0..len)
-        .map(|i| {
-            let sum: i32 = channels
-                .iter()
-                .map(|c| i32::from(c.get(i).copied().unwrap_or(0)))
-                .sum();
-            // Averaging i16 values stays within i16.
-            (sum / n) as i16
-        })
-        .collect();
-    Ok(Pcm::new(rate, samples))
+    Ok(Pcm::new(rate, crate::audio::mix(&channels)))
 }
 
 /// Reads a WAV (the encodings [`decode`] reads) into one 16-bit PCM signal per channel,
@@ -239,6 +242,16 @@ mod tests {
         out.extend_from_slice(&data_size.to_le_bytes());
         out.extend_from_slice(data);
         out
+    }
+
+    #[test]
+    fn round_trips_interleaved_channels() {
+        let left: Vec<i16> = (0..500).map(|i| i * 3).collect();
+        let right: Vec<i16> = (0..500).map(|i| -i).collect();
+        let bytes = encode_pcm16(16_000, &[&left, &right[..400]]);
+        let (rate, channels) = decode_channels(&bytes).unwrap();
+        assert_eq!(rate, 16_000);
+        assert_eq!(channels, [left[..400].to_vec(), right[..400].to_vec()]);
     }
 
     #[test]

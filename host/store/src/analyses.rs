@@ -149,14 +149,6 @@ pub(crate) fn get_by_call(
     Ok(by(conn, "call_id", call_id)?)
 }
 
-fn balance(conn: &Connection) -> Result<i64, DbError> {
-    Ok(conn.query_row(
-        "SELECT coalesce((SELECT balance FROM credits ORDER BY seq DESC LIMIT 1), 0)",
-        [],
-        |r| r.get(0),
-    )?)
-}
-
 /// Creates the analysis and spends its credits, or finds the one for the same call.
 /// [`StoreError::Insufficient`] when the balance cannot cover it (nothing is written).
 pub(crate) fn create(conn: &mut Connection, new: &NewAnalysis) -> Result<Created, StoreError> {
@@ -167,7 +159,7 @@ pub(crate) fn create(conn: &mut Connection, new: &NewAnalysis) -> Result<Created
         return Ok(Created::Existing(existing));
     }
     if new.credits > 0 {
-        let balance = balance(&tx)?;
+        let balance = crate::tenant::balance(&tx)?;
         if balance < new.credits {
             return Err(StoreError::Insufficient(format!(
                 "the recording needs {} credit(s) and the balance is {balance}",

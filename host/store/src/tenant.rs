@@ -530,13 +530,7 @@ impl TenantStore for SqliteTenantStore {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(DbError)?;
-        let balance: i64 = tx
-            .query_row(
-                "SELECT coalesce((SELECT balance FROM credits ORDER BY seq DESC LIMIT 1), 0)",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(DbError)?;
+        let balance = balance(&tx)?;
         let next = balance
             .checked_add(amount)
             .ok_or_else(|| StoreError::Invalid(format!("{amount} credits overflow the balance")))?;
@@ -556,14 +550,7 @@ impl TenantStore for SqliteTenantStore {
     }
 
     fn balance(&self) -> Result<i64, StoreError> {
-        let conn = self.lock();
-        Ok(conn
-            .query_row(
-                "SELECT coalesce((SELECT balance FROM credits ORDER BY seq DESC LIMIT 1), 0)",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(DbError)?)
+        Ok(balance(&self.lock())?)
     }
 
     fn credit_entries(&self, limit: u32) -> Result<Vec<CreditEntry>, StoreError> {
@@ -682,6 +669,15 @@ impl TenantStore for SqliteTenantStore {
         conn.execute("VACUUM INTO ?1", [target]).map_err(DbError)?;
         Ok(())
     }
+}
+
+/// The credit balance: the last movement's.
+pub(crate) fn balance(conn: &Connection) -> Result<i64, DbError> {
+    Ok(conn.query_row(
+        "SELECT coalesce((SELECT balance FROM credits ORDER BY seq DESC LIMIT 1), 0)",
+        [],
+        |r| r.get(0),
+    )?)
 }
 
 fn read_plugin(row: &Row<'_>) -> rusqlite::Result<PluginRow> {

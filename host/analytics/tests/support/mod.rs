@@ -3,6 +3,7 @@
 
 use std::sync::OnceLock;
 
+use voxgate_analytics::decode::Audio;
 use voxgate_speech::audio::Pcm;
 use voxgate_speech::espeak::EspeakSynthesizer;
 use voxgate_speech::flite::FliteSynthesizer;
@@ -52,48 +53,27 @@ pub struct Line<'a> {
 
 /// The conversation as a stereo recording (agent left, customer right) at `rate`, with
 /// `gap_ms` of silence between lines; also each line's start in ms.
-pub fn conversation(lines: &[Line<'_>], rate: u32, gap_ms: u32) -> (Vec<Vec<i16>>, Vec<u64>) {
+pub fn conversation(lines: &[Line<'_>], rate: u32, gap_ms: u32) -> (Audio, Vec<u64>) {
     let gap = (rate / 1000 * gap_ms) as usize;
-    let mut left = vec![0i16; gap];
-    let mut right = vec![0i16; gap];
-    let mut starts = Vec::new();
-    for line in lines {
-        let pcm = speak(line.voice, line.text, rate);
-        starts.push(left.len() as u64 * 1000 / u64::from(rate));
-        let (speaking, silent) = if line.agent {
-            (&mut left, &mut right)
-        } else {
-            (&mut right, &mut left)
-        };
-        speaking.extend_from_slice(&pcm);
-        silent.extend(std::iter::repeat_n(0, pcm.len()));
-        left.extend(std::iter::repeat_n(0, gap));
-        right.extend(std::iter::repeat_n(0, gap));
-    }
-    (vec![left, right], starts)
+    let turns: Vec<(usize, Vec<i16>)> = lines
+        .iter()
+        .map(|l| (usize::from(!l.agent), speak(l.voice, l.text, rate)))
+        .collect();
+    let mut at = gap;
+    let starts = turns
+        .iter()
+        .map(|(_, pcm)| {
+            let start = at as u64 * 1000 / u64::from(rate);
+            at += pcm.len() + gap;
+            start
+        })
+        .collect();
+    (Audio::from_turns(rate, 2, gap, turns), starts)
 }
 
-/// A WAV file of `channels` (16-bit PCM).
-pub fn wav(rate: u32, channels: &[Vec<i16>]) -> Vec<u8> {
-    let spec = hound::WavSpec {
-        channels: channels.len() as u16,
-        sample_rate: rate,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut out = std::io::Cursor::new(Vec::new());
-    let mut w = hound::WavWriter::new(&mut out, spec).unwrap();
-    for i in 0..channels[0].len() {
-        for c in channels {
-            w.write_sample(c[i]).unwrap();
-        }
-    }
-    w.finalize().unwrap();
-    out.into_inner()
-}
-
-pub fn mono(pcm: &Pcm) -> Vec<Vec<i16>> {
-    vec![pcm.samples.clone()]
+/// A mono WAV of `samples`.
+pub fn wav(rate: u32, samples: &[i16]) -> Vec<u8> {
+    voxgate_speech::wav::encode_pcm16_mono(rate, samples)
 }
 
 /// Festival (Debian's `festival` with `festvox-us-slt-hts` and `festvox-kallpc16k`):

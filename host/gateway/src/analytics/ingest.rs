@@ -109,20 +109,17 @@ pub fn parse(body: &Value) -> Result<Posted, Error> {
         Some(Value::Object(_)) => return Err(bad("customer", "more than 100 fields")),
         Some(_) => return Err(bad("customer", "must be an object of CRM fields")),
     };
-    let mut fields = TEXT_FIELDS
-        .iter()
-        .map(|f| text(f, MAX_TEXT).map(Option::unwrap_or_default));
-    let mut next = || fields.next().unwrap_or_else(|| Ok(String::new()));
+    let field = |f: &str| text(f, MAX_TEXT).map(Option::unwrap_or_default);
     Ok(Posted {
         call_id,
         source,
         date_time,
         duration,
-        caller_id: next()?,
-        call_topic: next()?,
-        queue: next()?,
-        agent_id: next()?,
-        department: next()?,
+        caller_id: field("caller_id")?,
+        call_topic: field("call_topic")?,
+        queue: field("queue")?,
+        agent_id: field("agent_id")?,
+        department: field("department")?,
         customer,
     })
 }

@@ -110,12 +110,13 @@ fn recognizer(rate: u32) -> Result<Box<dyn Recognizer>, SpeechError> {
 fn recording(seconds: u32) -> anyhow::Result<(Vec<u8>, String)> {
     let flite = FliteSynthesizer::new()?;
     let rate = 8000usize;
-    let gap = vec![0i16; rate * 7 / 10];
-    let (mut left, mut right) = (gap.clone(), gap.clone());
+    let gap = rate * 7 / 10;
+    let mut turns = Vec::new();
     let mut said = Vec::new();
+    let mut length = gap;
     'script: loop {
         for (agent, text) in SCRIPT {
-            if left.len() >= rate * seconds as usize {
+            if length >= rate * seconds as usize {
                 break 'script;
             }
             let voice = Voice {
@@ -123,41 +124,13 @@ fn recording(seconds: u32) -> anyhow::Result<(Vec<u8>, String)> {
                 name: Some(if agent { "slt" } else { "kal" }.into()),
             };
             let pcm = flite.synthesize(text, &voice)?.resampled(8000)?.samples;
-            let (speaking, quiet) = if agent {
-                (&mut left, &mut right)
-            } else {
-                (&mut right, &mut left)
-            };
-            speaking.extend_from_slice(&pcm);
-            quiet.extend(std::iter::repeat_n(0, pcm.len()));
-            left.extend_from_slice(&gap);
-            right.extend_from_slice(&gap);
+            length += pcm.len() + gap;
+            turns.push((usize::from(!agent), pcm));
             said.push(text);
         }
     }
-    let mut wav = Vec::with_capacity(44 + left.len() * 4);
-    let data = (left.len() * 4) as u32;
-    wav.extend_from_slice(b"RIFF");
-    wav.extend_from_slice(&(36 + data).to_le_bytes());
-    wav.extend_from_slice(b"WAVEfmt ");
-    for (v, n) in [
-        (16u32, 4),
-        (1, 2),
-        (2, 2),
-        (8000, 4),
-        (32_000, 4),
-        (4, 2),
-        (16, 2),
-    ] {
-        wav.extend_from_slice(&v.to_le_bytes()[..n]);
-    }
-    wav.extend_from_slice(b"data");
-    wav.extend_from_slice(&data.to_le_bytes());
-    for (l, r) in left.iter().zip(&right) {
-        wav.extend_from_slice(&l.to_le_bytes());
-        wav.extend_from_slice(&r.to_le_bytes());
-    }
-    Ok((wav, said.join(" ")))
+    let audio = decode::Audio::from_turns(8000, 2, gap, turns);
+    Ok((audio.to_wav(), said.join(" ")))
 }
 
 pub async fn run(args: AnalyticsArgs) -> anyhow::Result<()> {

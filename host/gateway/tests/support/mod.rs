@@ -283,21 +283,11 @@ pub fn output_text(o: &Output) -> String {
     )
 }
 
-/// A 16-bit PCM WAV of `frames` frames of quiet noise (a large recording, cheaply).
-pub fn wav_header_pcm16(rate: u32, channels: u16, frames: usize) -> Vec<u8> {
-    let spec = hound::WavSpec {
-        channels,
-        sample_rate: rate,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut out = std::io::Cursor::new(Vec::new());
-    let mut w = hound::WavWriter::new(&mut out, spec).unwrap();
-    for i in 0..frames * usize::from(channels) {
-        w.write_sample(((i * 7919) % 64) as i16 - 32).unwrap();
-    }
-    w.finalize().unwrap();
-    out.into_inner()
+/// A mono 16-bit PCM WAV of `frames` samples of quiet noise (a large recording,
+/// cheaply).
+pub fn noise_wav(rate: u32, frames: usize) -> Vec<u8> {
+    let samples: Vec<i16> = (0..frames).map(|i| ((i * 7919) % 64) as i16 - 32).collect();
+    voxgate_speech::wav::encode_pcm16_mono(rate, &samples)
 }
 
 /// `wav` encoded as MP3 by LAME (Debian package `lame`).
