@@ -266,13 +266,12 @@ fn thousand_calls_at_100_per_second() {
         Duration::from_secs(60),
     );
     assert_sipp_ok(&out, "1000 calls at 100 calls/s", dir.path());
-    let screen = String::from_utf8_lossy(&out.stdout);
-    let successful = screen
-        .lines()
-        .rfind(|l| l.contains("Successful call"))
-        .and_then(|l| l.split('|').nth(2))
-        .and_then(|v| v.trim().parse::<u32>().ok());
-    assert_eq!(successful, Some(1000), "{screen}");
+    assert_eq!(
+        support::sipp_calls(&out).0,
+        1000,
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let ends = vg.wait_events(Duration::from_secs(15), |e| count(e, "call-ended") >= 1000);
     assert_eq!(count(&ends, "call-ended"), 1000);
     assert!(

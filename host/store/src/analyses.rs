@@ -154,7 +154,7 @@ pub(crate) fn get_by_call(
 pub(crate) fn create(conn: &mut Connection, new: &NewAnalysis) -> Result<Created, StoreError> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(DbError)?;
+        .map_err(DbError::from)?;
     if let Some(existing) = by(&tx, "call_id", &new.call_id)? {
         return Ok(Created::Existing(existing));
     }
@@ -176,7 +176,7 @@ pub(crate) fn create(conn: &mut Connection, new: &NewAnalysis) -> Result<Created
                 format!("analysis {} of call {}", new.id, new.call_id),
             ),
         )
-        .map_err(DbError)?;
+        .map_err(DbError::from)?;
     }
     let (status, finished_at, progress) = match &new.done {
         Some(_) => ("done", Some(new.created_at), 1.0),
@@ -213,10 +213,10 @@ pub(crate) fn create(conn: &mut Connection, new: &NewAnalysis) -> Result<Created
             done.sentiment,
         ],
     )
-    .map_err(DbError)?;
+    .map_err(DbError::from)?;
     let row = by(&tx, "id", &new.id)?
         .ok_or_else(|| StoreError::NotFound(format!("analysis {} vanished", new.id)))?;
-    tx.commit().map_err(DbError)?;
+    tx.commit().map_err(DbError::from)?;
     Ok(Created::New(row))
 }
 
@@ -252,12 +252,12 @@ pub(crate) fn list(
     sql.push_str(&format!(
         " ORDER BY date_time DESC, created_at DESC LIMIT {limit}"
     ));
-    let mut statement = conn.prepare(&sql).map_err(DbError)?;
+    let mut statement = conn.prepare(&sql).map_err(DbError::from)?;
     let rows = statement
         .query_map(rusqlite::params_from_iter(args), read)
-        .map_err(DbError)?
+        .map_err(DbError::from)?
         .collect::<Result<Vec<_>, _>>()
-        .map_err(DbError)?;
+        .map_err(DbError::from)?;
     Ok(rows)
 }
 
@@ -270,7 +270,7 @@ pub(crate) fn claim(
 ) -> Result<Option<AnalysisRow>, StoreError> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(DbError)?;
+        .map_err(DbError::from)?;
     let id: Option<String> = tx
         .query_row(
             "SELECT id FROM analyses \
@@ -281,7 +281,7 @@ pub(crate) fn claim(
             |r| r.get(0),
         )
         .optional()
-        .map_err(DbError)?;
+        .map_err(DbError::from)?;
     let Some(id) = id else {
         return Ok(None);
     };
@@ -290,9 +290,9 @@ pub(crate) fn claim(
              progress = 0, next_attempt_at = NULL WHERE id = ?1",
         (&id, now),
     )
-    .map_err(DbError)?;
+    .map_err(DbError::from)?;
     let row = by(&tx, "id", &id)?;
-    tx.commit().map_err(DbError)?;
+    tx.commit().map_err(DbError::from)?;
     Ok(row)
 }
 
@@ -307,7 +307,7 @@ pub(crate) fn progress(
         "UPDATE analyses SET progress = ?2, updated_at = ?3 WHERE id = ?1 AND status = 'running'",
         (id, progress.clamp(0.0, 1.0), now),
     )
-    .map_err(DbError)?;
+    .map_err(DbError::from)?;
     Ok(())
 }
 
@@ -332,7 +332,7 @@ pub(crate) fn finish(
                 &done.sentiment,
             ),
         )
-        .map_err(DbError)?;
+        .map_err(DbError::from)?;
     if n == 0 {
         return Err(StoreError::NotFound(format!("no analysis {id}")));
     }
@@ -349,16 +349,16 @@ pub(crate) fn expire(tx: &Connection, before: i64) -> Result<Vec<String>, StoreE
         .prepare(&format!(
             "SELECT recording FROM analyses WHERE {finished} AND recording IS NOT NULL"
         ))
-        .map_err(DbError)?
+        .map_err(DbError::from)?
         .query_map([before], |r| r.get(0))
-        .map_err(DbError)?
+        .map_err(DbError::from)?
         .collect::<Result<Vec<String>, _>>()
-        .map_err(DbError)?;
+        .map_err(DbError::from)?;
     tx.execute(
         &format!("UPDATE analyses SET transcript = NULL, recording = NULL WHERE {finished}"),
         [before],
     )
-    .map_err(DbError)?;
+    .map_err(DbError::from)?;
     Ok(recordings)
 }
 
@@ -379,6 +379,6 @@ pub(crate) fn fail(
              finished_at = CASE WHEN ?2 = 'failed' THEN ?3 ELSE NULL END WHERE id = ?1",
         (id, status, now, error, retry_at),
     )
-    .map_err(DbError)?;
+    .map_err(DbError::from)?;
     Ok(())
 }

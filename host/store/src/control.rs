@@ -145,12 +145,12 @@ impl ControlStore for SqliteControlStore {
                 "SELECT id, config, recording_key, created_at, updated_at FROM tenants \
                  ORDER BY id",
             )
-            .map_err(DbError)?;
+            .map_err(DbError::from)?;
         let rows = statement
             .query_map([], read_tenant)
-            .map_err(DbError)?
+            .map_err(DbError::from)?
             .collect::<Result<Vec<_>, _>>()
-            .map_err(DbError)?;
+            .map_err(DbError::from)?;
         Ok(rows)
     }
 
@@ -164,7 +164,7 @@ impl ControlStore for SqliteControlStore {
                 read_tenant,
             )
             .optional()
-            .map_err(DbError)?)
+            .map_err(DbError::from)?)
     }
 
     fn create_tenant(&self, row: &TenantRow) -> Result<(), StoreError> {
@@ -181,7 +181,7 @@ impl ControlStore for SqliteControlStore {
                     row.updated_at,
                 ),
             )
-            .map_err(DbError)?;
+            .map_err(DbError::from)?;
         if inserted == 0 {
             return Err(StoreError::Conflict(format!(
                 "tenant `{}` already exists",
@@ -198,7 +198,7 @@ impl ControlStore for SqliteControlStore {
                 "UPDATE tenants SET config = ?2, updated_at = ?3 WHERE id = ?1",
                 (id, config, at),
             )
-            .map_err(DbError)?;
+            .map_err(DbError::from)?;
         if n == 0 {
             return Err(StoreError::NotFound(format!("no tenant `{id}`")));
         }
@@ -209,7 +209,7 @@ impl ControlStore for SqliteControlStore {
         let conn = self.lock();
         let n = conn
             .execute("DELETE FROM tenants WHERE id = ?1", [id])
-            .map_err(DbError)?;
+            .map_err(DbError::from)?;
         if n == 0 {
             return Err(StoreError::NotFound(format!("no tenant `{id}`")));
         }
@@ -228,14 +228,14 @@ impl ControlStore for SqliteControlStore {
                 None,
             ),
         };
-        let mut statement = conn.prepare(&sql).map_err(DbError)?;
+        let mut statement = conn.prepare(&sql).map_err(DbError::from)?;
         let rows = match param {
             Some(p) => statement.query_map([p], read_token),
             None => statement.query_map([], read_token),
         }
-        .map_err(DbError)?
+        .map_err(DbError::from)?
         .collect::<Result<Vec<_>, _>>()
-        .map_err(DbError)?;
+        .map_err(DbError::from)?;
         Ok(rows)
     }
 
@@ -248,7 +248,7 @@ impl ControlStore for SqliteControlStore {
                 read_token,
             )
             .optional()
-            .map_err(DbError)?)
+            .map_err(DbError::from)?)
     }
 
     fn create_token(&self, row: &TokenRow, hash: &[u8; 32]) -> Result<(), StoreError> {
@@ -269,7 +269,7 @@ impl ControlStore for SqliteControlStore {
             Some(rusqlite::ErrorCode::ConstraintViolation) => {
                 StoreError::Conflict(format!("token `{}` exists", row.id))
             }
-            _ => StoreError::Db(DbError(e)),
+            _ => StoreError::Db(DbError::from(e)),
         })?;
         Ok(())
     }
@@ -285,7 +285,7 @@ impl ControlStore for SqliteControlStore {
                 read_token,
             )
             .optional()
-            .map_err(DbError)?)
+            .map_err(DbError::from)?)
     }
 
     fn revoke_token(&self, id: &str, at: i64) -> Result<(), StoreError> {
@@ -295,7 +295,7 @@ impl ControlStore for SqliteControlStore {
                 "UPDATE tokens SET revoked_at = coalesce(revoked_at, ?2) WHERE id = ?1",
                 (id, at),
             )
-            .map_err(DbError)?;
+            .map_err(DbError::from)?;
         if n == 0 {
             return Err(StoreError::NotFound(format!("no token `{id}`")));
         }
@@ -310,7 +310,7 @@ impl ControlStore for SqliteControlStore {
                 [],
                 |r| r.get(0),
             )
-            .map_err(DbError)?)
+            .map_err(DbError::from)?)
     }
 
     fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
@@ -327,7 +327,7 @@ impl ControlStore for SqliteControlStore {
                 &entry.detail,
             ),
         )
-        .map_err(DbError)?;
+        .map_err(DbError::from)?;
         Ok(())
     }
 
@@ -358,7 +358,7 @@ impl ControlStore for SqliteControlStore {
                 ))
                 .and_then(|mut s| s.query_map([limit], read)?.collect()),
         }
-        .map_err(DbError)?;
+        .map_err(DbError::from)?;
         Ok(rows)
     }
 }

@@ -1,9 +1,10 @@
-//! voxgate's durable store, on SQLite.
+//! voxgate's durable store, on SQLite (one node) or PostgreSQL (several nodes sharing it,
+//! see [`pg`]).
 //!
-//! Three parts, each behind what the gateway needs of it so that a PostgreSQL store can
-//! stand in: the control plane ([`ControlStore`]: tenants, tokens, audit), each tenant's
-//! own data in its own file ([`TenantStore`]: calls, plugin versions, activations,
-//! credits), and in that same file the transaction log ([`TxLog`]).
+//! Three parts, each a trait the gateway uses whatever the backend: the control plane
+//! ([`ControlStore`]: tenants, tokens, audit), each tenant's own data ([`TenantStore`]:
+//! calls, plugin versions, activations, credits, analyses; on SQLite in the tenant's own
+//! file), and the transaction log ([`TxLog`]; on SQLite in that same file).
 //!
 //! The transaction log: every change a caller makes
 //! by phone goes through the plugin's two-phase `transactions` interface (prepare, read
@@ -11,8 +12,9 @@
 //! caller never confirmed and commit — exactly once — what they did.
 //!
 //! The store is synchronous on purpose: SQLite calls block (and a durable commit waits on
-//! an fsync), so the gateway calls it from tokio's blocking pool rather than pretending it
-//! is async. [`TxLog`] is `Send + Sync`; share it in an `Arc`.
+//! an fsync), as do PostgreSQL round trips, so the gateway calls it from tokio's blocking
+//! pool rather than pretending it is async. Every store is `Send + Sync`; share it in an
+//! `Arc`.
 //!
 //! The schema is versioned in the file itself (`PRAGMA user_version`) and migrated when
 //! the file is opened; a file written by a newer voxgate is refused rather than guessed
@@ -21,6 +23,7 @@
 
 mod analyses;
 mod control;
+pub mod pg;
 mod schema;
 mod tenant;
 mod txlog;
@@ -29,33 +32,68 @@ use std::path::PathBuf;
 
 pub use analyses::{AnalysisFilter, AnalysisRow, Created, Finished, NewAnalysis};
 pub use control::{AuditEntry, ControlStore, SqliteControlStore, TenantRow, TokenRow};
+pub use pg::PgStore;
 pub use schema::SCHEMA_VERSION;
 pub use tenant::{
     Activation, Bindings, CallEnd, CallFilter, CallOutcome, CallRow, CreditEntry, Expired, NewCall,
     PluginRow, SqliteTenantStore, TenantStore,
 };
 pub use txlog::{
-    BeginError, Intent, Money, OpenState, Outcome, Pending, Prepared, ReadError, Recovery, State,
-    Transaction, TransitionError, TxId, TxLog,
+    BeginError, Intent, Money, OpenState, Outcome, Pending, Prepared, ReadError, Recovery,
+    SqliteTxLog, State, Transaction, TransitionError, TxId, TxLog,
 };
 
-/// An error from SQLite itself: I/O, a full disk, a lock held past the busy timeout, a
-/// damaged file.
+/// An error from the database itself: I/O, a full disk, a lock held past the busy
+/// timeout, a damaged file, a PostgreSQL server that is down or refused a statement.
 ///
-/// A newtype so that the error enums of this crate do not make `rusqlite` part of its
-/// API; the underlying error stays reachable as the `source`.
+/// Opaque so that the error enums of this crate do not make `rusqlite` or `postgres`
+/// part of its API; the underlying error stays reachable as the `source`.
 #[derive(Debug, thiserror::Error)]
 #[error(transparent)]
-pub struct DbError(#[from] rusqlite::Error);
+pub struct DbError(DbErrorKind);
+
+#[derive(Debug, thiserror::Error)]
+enum DbErrorKind {
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("PostgreSQL: {0}")]
+    Postgres(#[source] ::postgres::Error),
+    #[error("PostgreSQL: {0}")]
+    Pool(String),
+}
+
+impl From<rusqlite::Error> for DbError {
+    fn from(e: rusqlite::Error) -> DbError {
+        DbError(DbErrorKind::Sqlite(e))
+    }
+}
+
+impl From<::postgres::Error> for DbError {
+    fn from(e: ::postgres::Error) -> DbError {
+        DbError(DbErrorKind::Postgres(e))
+    }
+}
 
 impl DbError {
-    /// Whether the database was locked by another connection for longer than the busy
-    /// timeout: the one failure worth retrying as is.
+    pub(crate) fn pool(message: impl Into<String>) -> DbError {
+        DbError(DbErrorKind::Pool(message.into()))
+    }
+
+    /// Whether another writer was in the way (an SQLite lock held past the busy timeout,
+    /// a PostgreSQL serialization failure or deadlock): the one failure worth retrying as
+    /// is.
     pub fn is_busy(&self) -> bool {
-        matches!(
-            self.0.sqlite_error_code(),
-            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
-        )
+        match &self.0 {
+            DbErrorKind::Sqlite(e) => matches!(
+                e.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+            ),
+            DbErrorKind::Postgres(e) => e.code().is_some_and(|c| {
+                *c == ::postgres::error::SqlState::T_R_SERIALIZATION_FAILURE
+                    || *c == ::postgres::error::SqlState::T_R_DEADLOCK_DETECTED
+            }),
+            DbErrorKind::Pool(_) => false,
+        }
     }
 }
 
@@ -100,6 +138,21 @@ pub enum OpenError {
         path.display()
     )]
     ForeignFile { path: PathBuf, found: i32 },
+    #[error("{what}: {source}")]
+    Server {
+        what: String,
+        #[source]
+        source: DbError,
+    },
+    #[error(
+        "the store in PostgreSQL database {database} has schema version {found}, but this \
+         voxgate knows versions up to {supported}: a newer voxgate migrated it; run that one"
+    )]
+    NewerServerSchema {
+        database: String,
+        found: i64,
+        supported: usize,
+    },
     #[error(
         "the store {} cannot use write-ahead logging (journal mode stays {mode:?}); it needs \
          a local file system with shared memory",

@@ -39,7 +39,13 @@ pub(crate) struct Schema {
 /// A tenant's file ("voxg").
 pub(crate) const TENANT: Schema = Schema {
     application_id: 0x766f_7867,
-    migrations: &[V1_TX_LOG, V2_TENANT_DATA, V3_ANALYSES, V4_CALL_NODE],
+    migrations: &[
+        V1_TX_LOG,
+        V2_TENANT_DATA,
+        V3_ANALYSES,
+        V4_CALL_NODE,
+        V5_TX_OWNER,
+    ],
 };
 
 /// The control plane's file ("voxc").
@@ -204,6 +210,14 @@ const V4_CALL_NODE: &str = "
 ALTER TABLE calls ADD COLUMN node TEXT NOT NULL DEFAULT '';
 ";
 
+/// Version 5: which node holds each open transaction, and when it last said it is alive
+/// (see `TxLog::claim`). Rows from before have no holder and a zero time: whichever node
+/// opens the file next claims them, as recovery at start-up always did.
+const V5_TX_OWNER: &str = "
+ALTER TABLE tx_log ADD COLUMN node TEXT NOT NULL DEFAULT '';
+ALTER TABLE tx_log ADD COLUMN renewed_at INTEGER NOT NULL DEFAULT 0;
+";
+
 /// Control version 1: tenants (their config as JSON, their recording key), API tokens
 /// (only a hash of each), and the audit log.
 const C1_CONTROL: &str = "
@@ -249,7 +263,7 @@ pub const SCHEMA_VERSION: u32 = TENANT.migrations.len() as u32;
 pub(crate) fn open(path: &Path, schema: &Schema) -> Result<Connection, OpenError> {
     let db = |source: rusqlite::Error| OpenError::Db {
         path: path.to_owned(),
-        source: DbError(source),
+        source: DbError::from(source),
     };
     let mut conn = Connection::open(path).map_err(db)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(db)?;
@@ -320,7 +334,7 @@ fn check(conn: &Connection, path: &Path, schema: &Schema) -> Result<(), OpenErro
 fn migrate(conn: &mut Connection, path: &Path, schema: &Schema) -> Result<(), OpenError> {
     let db = |source: rusqlite::Error| OpenError::Db {
         path: path.to_owned(),
-        source: DbError(source),
+        source: DbError::from(source),
     };
     // IMMEDIATE takes the write lock before reading the version, so two processes opening
     // a fresh file at once cannot both run version 1: the second waits, then finds it done.

@@ -256,11 +256,11 @@ fn read_call(row: &Row<'_>) -> rusqlite::Result<CallRow> {
 
 /// A JSON array of strings as the store wrote it; a damaged one reads as empty rather
 /// than hiding the whole row.
-fn list_from_json(text: &str) -> Vec<String> {
+pub(crate) fn list_from_json(text: &str) -> Vec<String> {
     serde_json::from_str(text).unwrap_or_default()
 }
 
-fn json_list(items: &[String]) -> String {
+pub(crate) fn json_list(items: &[String]) -> String {
     serde_json::to_string(items).unwrap_or_else(|_| "[]".into())
 }
 
@@ -281,7 +281,7 @@ impl TenantStore for SqliteTenantStore {
                 &call.node,
             ),
         )
-        .map_err(DbError)?;
+        .map_err(DbError::from)?;
         Ok(())
     }
 
@@ -294,7 +294,7 @@ impl TenantStore for SqliteTenantStore {
         let mut conn = self.lock();
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(DbError)?;
+            .map_err(DbError::from)?;
         Self::ensure_call(&tx, call_id, at)?;
         tx.execute(
             "UPDATE calls SET record = ?2, outcome = ?3, agent = ?4, summary = ?5, \
@@ -308,8 +308,8 @@ impl TenantStore for SqliteTenantStore {
                 json_list(&outcome.plugin_versions),
             ),
         )
-        .map_err(DbError)?;
-        tx.commit().map_err(DbError)?;
+        .map_err(DbError::from)?;
+        tx.commit().map_err(DbError::from)?;
         Ok(())
     }
 
@@ -317,7 +317,7 @@ impl TenantStore for SqliteTenantStore {
         let mut conn = self.lock();
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(DbError)?;
+            .map_err(DbError::from)?;
         Self::ensure_call(&tx, call_id, end.ended_at - end.duration_ms)?;
         tx.execute(
             "UPDATE calls SET ended_at = ?2, duration_ms = ?3, end_reason = ?4, rtp = ?5, \
@@ -331,8 +331,8 @@ impl TenantStore for SqliteTenantStore {
                 &end.recording,
             ),
         )
-        .map_err(DbError)?;
-        tx.commit().map_err(DbError)?;
+        .map_err(DbError::from)?;
+        tx.commit().map_err(DbError::from)?;
         Ok(())
     }
 
@@ -373,13 +373,13 @@ impl TenantStore for SqliteTenantStore {
         sql.push_str(" ORDER BY started_at DESC, call_id LIMIT ?");
         params.push(Box::new(i64::from(filter.limit.max(1))));
         let conn = self.lock();
-        let mut statement = conn.prepare(&sql).map_err(DbError)?;
+        let mut statement = conn.prepare(&sql).map_err(DbError::from)?;
         let refs: Vec<&dyn ToSql> = params.iter().map(|p| p.as_ref()).collect();
         let rows = statement
             .query_map(refs.as_slice(), read_call)
-            .map_err(DbError)?
+            .map_err(DbError::from)?
             .collect::<Result<Vec<_>, _>>()
-            .map_err(DbError)?;
+            .map_err(DbError::from)?;
         Ok(rows)
     }
 
@@ -392,7 +392,7 @@ impl TenantStore for SqliteTenantStore {
                 read_call,
             )
             .optional()
-            .map_err(DbError)?)
+            .map_err(DbError::from)?)
     }
 
     fn put_plugin(&self, row: &PluginRow, bytes: &[u8]) -> Result<bool, StoreError> {
@@ -413,7 +413,7 @@ impl TenantStore for SqliteTenantStore {
                     bytes,
                 ),
             )
-            .map_err(DbError)?;
+            .map_err(DbError::from)?;
         Ok(inserted == 1)
     }
 
@@ -424,12 +424,12 @@ impl TenantStore for SqliteTenantStore {
                 "SELECT id, name, size, wit_version, interfaces, uploaded_at, uploaded_by \
                  FROM plugin_versions ORDER BY uploaded_at DESC, rowid DESC",
             )
-            .map_err(DbError)?;
+            .map_err(DbError::from)?;
         let rows = statement
             .query_map([], read_plugin)
-            .map_err(DbError)?
+            .map_err(DbError::from)?
             .collect::<Result<Vec<_>, _>>()
-            .map_err(DbError)?;
+            .map_err(DbError::from)?;
         Ok(rows)
     }
 
@@ -443,7 +443,7 @@ impl TenantStore for SqliteTenantStore {
                 read_plugin,
             )
             .optional()
-            .map_err(DbError)?)
+            .map_err(DbError::from)?)
     }
 
     fn plugin_bytes(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
@@ -455,7 +455,7 @@ impl TenantStore for SqliteTenantStore {
                 |r| r.get(0),
             )
             .optional()
-            .map_err(DbError)?)
+            .map_err(DbError::from)?)
     }
 
     fn record_activation(&self, step: &Activation) -> Result<i64, StoreError> {
@@ -482,7 +482,7 @@ impl TenantStore for SqliteTenantStore {
             Some(rusqlite::ErrorCode::ConstraintViolation) => StoreError::Invalid(format!(
                 "activation refers to a version that is not stored: {e}"
             )),
-            _ => StoreError::Db(DbError(e)),
+            _ => StoreError::Db(DbError::from(e)),
         })?;
         Ok(conn.last_insert_rowid())
     }
@@ -494,7 +494,7 @@ impl TenantStore for SqliteTenantStore {
                 "SELECT seq, at, actor, action, version, canary_version, canary_percent, \
                      bindings FROM plugin_activations ORDER BY seq",
             )
-            .map_err(DbError)?;
+            .map_err(DbError::from)?;
         let rows = statement
             .query_map([], |row| {
                 let text: String = row.get(7)?;
@@ -513,9 +513,9 @@ impl TenantStore for SqliteTenantStore {
                         .map(|(v, p)| (v, u8::try_from(p).unwrap_or(0))),
                 })
             })
-            .map_err(DbError)?
+            .map_err(DbError::from)?
             .collect::<Result<Vec<_>, _>>()
-            .map_err(DbError)?;
+            .map_err(DbError::from)?;
         Ok(rows)
     }
 
@@ -529,7 +529,7 @@ impl TenantStore for SqliteTenantStore {
         let mut conn = self.lock();
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(DbError)?;
+            .map_err(DbError::from)?;
         let balance = balance(&tx)?;
         let next = balance
             .checked_add(amount)
@@ -544,8 +544,8 @@ impl TenantStore for SqliteTenantStore {
             "INSERT INTO credits (at, actor, amount, balance, note) VALUES (?1, ?2, ?3, ?4, ?5)",
             (at, actor, amount, next, note),
         )
-        .map_err(DbError)?;
-        tx.commit().map_err(DbError)?;
+        .map_err(DbError::from)?;
+        tx.commit().map_err(DbError::from)?;
         Ok(next)
     }
 
@@ -560,7 +560,7 @@ impl TenantStore for SqliteTenantStore {
                 "SELECT seq, at, actor, amount, balance, note FROM credits \
                  ORDER BY seq DESC LIMIT ?1",
             )
-            .map_err(DbError)?;
+            .map_err(DbError::from)?;
         let rows = statement
             .query_map([i64::from(limit.max(1))], |row| {
                 Ok(CreditEntry {
@@ -572,9 +572,9 @@ impl TenantStore for SqliteTenantStore {
                     note: row.get(5)?,
                 })
             })
-            .map_err(DbError)?
+            .map_err(DbError::from)?
             .collect::<Result<Vec<_>, _>>()
-            .map_err(DbError)?;
+            .map_err(DbError::from)?;
         Ok(rows)
     }
 
@@ -620,19 +620,19 @@ impl TenantStore for SqliteTenantStore {
         let mut conn = self.lock();
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(DbError)?;
+            .map_err(DbError::from)?;
         let recordings: Vec<String> = {
             let mut statement = tx
                 .prepare(
                     "SELECT recording FROM calls WHERE started_at < ?1 AND expired_at IS NULL \
                      AND recording IS NOT NULL",
                 )
-                .map_err(DbError)?;
+                .map_err(DbError::from)?;
             statement
                 .query_map([before], |r| r.get(0))
-                .map_err(DbError)?
+                .map_err(DbError::from)?
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(DbError)?
+                .map_err(DbError::from)?
         };
         // The call stays (for counts and KPIs); what the caller said and how it
         // sounded goes.
@@ -645,9 +645,9 @@ impl TenantStore for SqliteTenantStore {
                  WHERE started_at < ?1 AND expired_at IS NULL",
                 (before, now),
             )
-            .map_err(DbError)?;
+            .map_err(DbError::from)?;
         let analysis_recordings = analyses::expire(&tx, before)?;
-        tx.commit().map_err(DbError)?;
+        tx.commit().map_err(DbError::from)?;
         Ok(Expired {
             calls,
             recordings,
@@ -666,7 +666,8 @@ impl TenantStore for SqliteTenantStore {
             .to_str()
             .ok_or_else(|| StoreError::Invalid(format!("{} is not UTF-8", to.display())))?;
         let conn = self.lock();
-        conn.execute("VACUUM INTO ?1", [target]).map_err(DbError)?;
+        conn.execute("VACUUM INTO ?1", [target])
+            .map_err(DbError::from)?;
         Ok(())
     }
 }

@@ -90,7 +90,7 @@ impl State {
 
     /// The states a transaction may move to `self` from. The single source of the state
     /// machine: the conditional UPDATEs are built from it.
-    const fn allowed_from(self) -> &'static [State] {
+    pub(crate) const fn allowed_from(self) -> &'static [State] {
         match self {
             State::Preparing => &[],
             State::Prepared => &[State::Preparing],
@@ -102,7 +102,7 @@ impl State {
         }
     }
 
-    fn parse(s: &str) -> Option<State> {
+    pub(crate) fn parse(s: &str) -> Option<State> {
         [
             State::Preparing,
             State::Prepared,
@@ -134,6 +134,9 @@ pub struct Intent {
     pub idempotency_key: Option<String>,
     /// The plugin version the call pinned; recovery commits or aborts through the same one.
     pub plugin_version: String,
+    /// The gateway node running the call: it holds the transaction while it renews it
+    /// ([`TxLog::renew`]); once it stops, another node may claim it ([`TxLog::claim`]).
+    pub node: String,
 }
 
 /// An amount of money, as in the WIT `money` record.
@@ -321,41 +324,26 @@ macro_rules! from_sqlite {
     ($($error:ty),*) => {$(
         impl From<rusqlite::Error> for $error {
             fn from(error: rusqlite::Error) -> Self {
-                DbError(error).into()
+                DbError::from(error).into()
             }
         }
     )*};
 }
 from_sqlite!(BeginError, TransitionError, ReadError);
 
-/// The transaction log: one SQLite file, one connection.
+/// The transaction log, as the gateway uses it: [`SqliteTxLog`] in a tenant's file, or
+/// the PostgreSQL store's shared log that every node sees.
 ///
-/// Every method is one short SQLite transaction; those that record a step return only
-/// once it is on disk (fsynced), so the gateway may act on the step as soon as they return.
-#[derive(Debug)]
-pub struct TxLog {
-    db: schema::Db,
-}
-
-const COLUMNS: &str = "id, tenant, call_id, idempotency_key, plugin_version, operation, state, \
-     transaction_id, summary, total_minor_units, currency, expires_at, reference, message, \
-     abort_reason, failure, begun_at, prepared_at, confirmed_at, ended_at";
-
-const OPEN_STATES: &str = "('preparing', 'prepared', 'confirmed')";
-
-impl TxLog {
-    /// Opens (creating if needed) the store file at `path` and migrates it to
-    /// [`crate::SCHEMA_VERSION`].
-    pub fn open(path: impl AsRef<Path>) -> Result<TxLog, OpenError> {
-        Ok(TxLog {
-            db: schema::Db::open(path.as_ref(), &schema::TENANT)?,
-        })
-    }
-
-    pub fn path(&self) -> &Path {
-        self.db.path()
-    }
-
+/// Every method is one short database transaction; those that record a step return only
+/// once it is durable, so the gateway may act on the step as soon as they return.
+///
+/// Several nodes may share one log. Each open transaction belongs to the node running its
+/// call, which renews it ([`TxLog::renew`]) while it lives; a node that stops renewing
+/// (it crashed, or lost its network) leaves its transactions to whichever live node
+/// [`TxLog::claim`]s them first. A claim is one conditional update, so exactly one node
+/// gets each row, and the transitions are conditional too, so even two nodes working the
+/// same row could record its end only once.
+pub trait TxLog: Send + Sync + fmt::Debug {
     /// Logs the intent to prepare a change, before the plugin's `prepare` is called, so
     /// that a crash during `prepare` leaves a row with the idempotency key (see
     /// [`Recovery::RePrepareThenAbort`]).
@@ -366,33 +354,82 @@ impl TxLog {
     /// on since; [`TxLog::get`] says where. The same key with another call or operation is
     /// [`BeginError::KeyReused`]: two different changes must never share a reservation.
     /// Operations compare as text, so serialise them the same way each time.
-    pub fn begin(&self, intent: Intent) -> Result<TxId, BeginError> {
-        for (field, value) in [
-            ("tenant", &intent.tenant),
-            ("call id", &intent.call_id),
-            ("plugin version", &intent.plugin_version),
-        ] {
-            if value.is_empty() {
-                return Err(BeginError::Empty(field));
-            }
-        }
-        let key = match intent.idempotency_key {
-            Some(key) if key.is_empty() => return Err(BeginError::Empty("idempotency key")),
-            Some(key) => key,
-            None => new_idempotency_key()?,
-        };
+    fn begin(&self, intent: Intent) -> Result<TxId, BeginError>;
+    /// Records what `prepare` returned.
+    fn prepared(&self, id: TxId, prepared: &Prepared) -> Result<(), TransitionError>;
+    /// Records the caller's yes. Returns once it is durable: only then may voxgate call
+    /// `commit`, so that a crash in between is recovered by committing, not by aborting.
+    fn confirmed(&self, id: TxId) -> Result<(), TransitionError>;
+    /// Records what `commit` returned.
+    fn committed(&self, id: TxId, reference: &str, message: &str) -> Result<(), TransitionError>;
+    /// Records that the change was dropped (the caller said no, stayed silent or hung up;
+    /// or recovery aborted it). Call it once `abort` succeeded, or straight away when
+    /// there was nothing to abort.
+    fn aborted(&self, id: TxId, reason: &str) -> Result<(), TransitionError>;
+    /// Records that the change cannot go through: the plugin refused `prepare` or
+    /// `commit`, or voxgate gave up on it.
+    fn failed(&self, id: TxId, error: &str) -> Result<(), TransitionError>;
+    /// Every open transaction in the log, oldest first, whoever holds it.
+    ///
+    /// The transactions of calls still running are listed too; recovery works through
+    /// [`TxLog::claim`] instead, which knows whose they are.
+    fn pending(&self) -> Result<Vec<Pending>, ReadError>;
+    /// One transaction, whoever's it is: for the gateway, which holds the id it was given.
+    /// Anything that answers a tenant (the admin API) goes through [`TxLog::for_call`].
+    fn get(&self, id: TxId) -> Result<Option<Transaction>, ReadError>;
+    /// The transactions of one call of one tenant, oldest first, for the call record.
+    fn for_call(&self, tenant: &str, call_id: &str) -> Result<Vec<Transaction>, ReadError>;
+    /// Deletes transactions that ended more than `older_than` ago; open ones are never
+    /// deleted, whatever their age. Returns how many went.
+    fn prune(&self, older_than: Duration) -> Result<usize, DbError>;
+    /// Marks every open transaction `node` holds as still alive. Returns how many.
+    fn renew(&self, node: &str) -> Result<usize, DbError>;
+    /// Takes over, for `node`, the open transactions of `tenant` that nobody renewed for
+    /// `lease`, and (with `own`) those `node` itself held before it restarted; returns
+    /// them, oldest first, for recovery. A row is returned to one claimant only.
+    fn claim(
+        &self,
+        tenant: &str,
+        node: &str,
+        lease: Duration,
+        own: bool,
+    ) -> Result<Vec<Pending>, ReadError>;
+}
+
+/// The transaction log in a tenant's SQLite file, on one connection.
+#[derive(Debug)]
+pub struct SqliteTxLog {
+    db: schema::Db,
+}
+
+const COLUMNS: &str = "id, tenant, call_id, idempotency_key, plugin_version, operation, state, \
+     transaction_id, summary, total_minor_units, currency, expires_at, reference, message, \
+     abort_reason, failure, begun_at, prepared_at, confirmed_at, ended_at";
+
+pub(crate) const OPEN_STATES: &str = "('preparing', 'prepared', 'confirmed')";
+
+impl SqliteTxLog {
+    /// Opens (creating if needed) the store file at `path` and migrates it to
+    /// [`crate::SCHEMA_VERSION`].
+    pub fn open(path: impl AsRef<Path>) -> Result<SqliteTxLog, OpenError> {
+        Ok(SqliteTxLog {
+            db: schema::Db::open(path.as_ref(), &schema::TENANT)?,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        self.db.path()
+    }
+}
+
+impl TxLog for SqliteTxLog {
+    fn begin(&self, intent: Intent) -> Result<TxId, BeginError> {
+        let key = checked_key(&intent)?;
         let mut conn = self.lock();
         // IMMEDIATE: the look-up and the insert must be one atomic step against other
         // connections, and a deferred transaction that upgrades to a write lock can fail
         // with SQLITE_BUSY without waiting on the busy timeout.
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let is_json: bool =
-            tx.query_row("SELECT json_valid(?1)", [&intent.operation_json], |row| {
-                row.get(0)
-            })?;
-        if !is_json {
-            return Err(BeginError::OperationNotJson);
-        }
         let existing = tx
             .query_row(
                 "SELECT id, call_id, operation FROM tx_log \
@@ -414,17 +451,19 @@ impl TxLog {
                 Err(BeginError::KeyReused { key, existing: id })
             };
         }
+        let now = now_ms();
         tx.execute(
-            "INSERT INTO tx_log \
-                 (tenant, call_id, idempotency_key, plugin_version, operation, state, begun_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, 'preparing', ?6)",
+            "INSERT INTO tx_log (tenant, call_id, idempotency_key, plugin_version, operation, \
+                 state, begun_at, node, renewed_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, 'preparing', ?6, ?7, ?6)",
             (
                 &intent.tenant,
                 &intent.call_id,
                 &key,
                 &intent.plugin_version,
                 &intent.operation_json,
-                now_ms(),
+                now,
+                &intent.node,
             ),
         )?;
         let id = tx.last_insert_rowid();
@@ -432,8 +471,7 @@ impl TxLog {
         Ok(TxId(id))
     }
 
-    /// Records what `prepare` returned.
-    pub fn prepared(&self, id: TxId, prepared: &Prepared) -> Result<(), TransitionError> {
+    fn prepared(&self, id: TxId, prepared: &Prepared) -> Result<(), TransitionError> {
         let (minor_units, currency) = match &prepared.total {
             Some(total) => (Some(total.minor_units), Some(total.currency.as_str())),
             None => (None, None),
@@ -454,19 +492,11 @@ impl TxLog {
         )
     }
 
-    /// Records the caller's yes. Returns once it is on disk: only then may voxgate call
-    /// `commit`, so that a crash in between is recovered by committing, not by aborting.
-    pub fn confirmed(&self, id: TxId) -> Result<(), TransitionError> {
+    fn confirmed(&self, id: TxId) -> Result<(), TransitionError> {
         self.transition(id, State::Confirmed, "confirmed_at = ?2", &[&now_ms()])
     }
 
-    /// Records what `commit` returned.
-    pub fn committed(
-        &self,
-        id: TxId,
-        reference: &str,
-        message: &str,
-    ) -> Result<(), TransitionError> {
+    fn committed(&self, id: TxId, reference: &str, message: &str) -> Result<(), TransitionError> {
         self.transition(
             id,
             State::Committed,
@@ -475,10 +505,7 @@ impl TxLog {
         )
     }
 
-    /// Records that the change was dropped (the caller said no, stayed silent or hung up;
-    /// or recovery aborted it). Call it once `abort` succeeded, or straight away when
-    /// there was nothing to abort.
-    pub fn aborted(&self, id: TxId, reason: &str) -> Result<(), TransitionError> {
+    fn aborted(&self, id: TxId, reason: &str) -> Result<(), TransitionError> {
         self.transition(
             id,
             State::Aborted,
@@ -487,9 +514,7 @@ impl TxLog {
         )
     }
 
-    /// Records that the change cannot go through: the plugin refused `prepare` or
-    /// `commit`, or voxgate gave up on it.
-    pub fn failed(&self, id: TxId, error: &str) -> Result<(), TransitionError> {
+    fn failed(&self, id: TxId, error: &str) -> Result<(), TransitionError> {
         self.transition(
             id,
             State::Failed,
@@ -498,12 +523,7 @@ impl TxLog {
         )
     }
 
-    /// Every open transaction of every tenant, oldest first: what recovery works through.
-    ///
-    /// At start-up, before the first call is accepted, every row here is a leftover of the
-    /// previous process. Later, the transactions of calls still running are listed too;
-    /// the log does not know which calls are live, so a periodic sweep must skip those.
-    pub fn pending(&self) -> Result<Vec<Pending>, ReadError> {
+    fn pending(&self) -> Result<Vec<Pending>, ReadError> {
         let now = SystemTime::now();
         self.select(&format!("WHERE state IN {OPEN_STATES} ORDER BY id"), &[])?
             .into_iter()
@@ -511,9 +531,7 @@ impl TxLog {
             .collect()
     }
 
-    /// One transaction, whoever's it is: for the gateway, which holds the id it was given.
-    /// Anything that answers a tenant (the admin API) goes through [`TxLog::for_call`].
-    pub fn get(&self, id: TxId) -> Result<Option<Transaction>, ReadError> {
+    fn get(&self, id: TxId) -> Result<Option<Transaction>, ReadError> {
         self.select("WHERE id = ?1", &[&id.0])?
             .into_iter()
             .next()
@@ -521,8 +539,7 @@ impl TxLog {
             .transpose()
     }
 
-    /// The transactions of one call of one tenant, oldest first, for the call record.
-    pub fn for_call(&self, tenant: &str, call_id: &str) -> Result<Vec<Transaction>, ReadError> {
+    fn for_call(&self, tenant: &str, call_id: &str) -> Result<Vec<Transaction>, ReadError> {
         self.select(
             "WHERE tenant = ?1 AND call_id = ?2 ORDER BY id",
             &[&tenant, &call_id],
@@ -532,9 +549,7 @@ impl TxLog {
         .collect()
     }
 
-    /// Deletes transactions that ended more than `older_than` ago; open ones are never
-    /// deleted, whatever their age. Returns how many went.
-    pub fn prune(&self, older_than: Duration) -> Result<usize, DbError> {
+    fn prune(&self, older_than: Duration) -> Result<usize, DbError> {
         let cutoff = now_ms().saturating_sub(duration_ms(older_than));
         let conn = self.lock();
         Ok(conn.execute(
@@ -543,6 +558,55 @@ impl TxLog {
         )?)
     }
 
+    fn renew(&self, node: &str) -> Result<usize, DbError> {
+        let conn = self.lock();
+        Ok(conn.execute(
+            &format!(
+                "UPDATE tx_log SET renewed_at = ?2 WHERE node = ?1 AND state IN {OPEN_STATES}"
+            ),
+            (node, now_ms()),
+        )?)
+    }
+
+    fn claim(
+        &self,
+        tenant: &str,
+        node: &str,
+        lease: Duration,
+        own: bool,
+    ) -> Result<Vec<Pending>, ReadError> {
+        let now = now_ms();
+        let stale = now.saturating_sub(duration_ms(lease));
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let claimable = format!(
+            "tenant = ?1 AND state IN {OPEN_STATES} AND (renewed_at < ?3 OR (?4 AND node = ?2))"
+        );
+        let ids: Vec<i64> = tx
+            .prepare(&format!(
+                "SELECT id FROM tx_log WHERE {claimable} ORDER BY id"
+            ))?
+            .query_map((tenant, node, stale, own), |row| row.get(0))?
+            .collect::<Result<_, _>>()?;
+        tx.execute(
+            &format!("UPDATE tx_log SET node = ?2, renewed_at = ?5 WHERE {claimable}"),
+            (tenant, node, stale, own, now),
+        )?;
+        let mut rows = Vec::with_capacity(ids.len());
+        {
+            let mut statement =
+                tx.prepare(&format!("SELECT {COLUMNS} FROM tx_log WHERE id = ?1"))?;
+            for id in ids {
+                rows.push(statement.query_row([id], RawRow::read)?);
+            }
+        }
+        tx.commit()?;
+        let now = SystemTime::now();
+        rows.into_iter().map(|row| row.into_pending(now)).collect()
+    }
+}
+
+impl SqliteTxLog {
     /// Moves `id` to `to` if, and only if, it is in a state `to` may follow; otherwise
     /// changes nothing and says why. `set` assigns the step's columns from `?2` on.
     fn transition(
@@ -601,28 +665,51 @@ impl TxLog {
     }
 }
 
+/// Checks what [`TxLog::begin`] is given (every backend refuses the same) and returns
+/// the idempotency key to use.
+pub(crate) fn checked_key(intent: &Intent) -> Result<String, BeginError> {
+    for (field, value) in [
+        ("tenant", &intent.tenant),
+        ("call id", &intent.call_id),
+        ("plugin version", &intent.plugin_version),
+    ] {
+        if value.is_empty() {
+            return Err(BeginError::Empty(field));
+        }
+    }
+    // Recovery must be able to send it again, possibly after a restart: refuse garbage now.
+    if serde_json::from_str::<serde_json::Value>(&intent.operation_json).is_err() {
+        return Err(BeginError::OperationNotJson);
+    }
+    match &intent.idempotency_key {
+        Some(key) if key.is_empty() => Err(BeginError::Empty("idempotency key")),
+        Some(key) => Ok(key.clone()),
+        None => new_idempotency_key(),
+    }
+}
+
 /// A row as stored, before its invariants are checked.
-struct RawRow {
-    id: i64,
-    tenant: String,
-    call_id: String,
-    idempotency_key: String,
-    plugin_version: String,
-    operation: String,
-    state: String,
-    transaction_id: Option<String>,
-    summary: Option<String>,
-    total_minor_units: Option<i64>,
-    currency: Option<String>,
-    expires_at: Option<String>,
-    reference: Option<String>,
-    message: Option<String>,
-    abort_reason: Option<String>,
-    failure: Option<String>,
-    begun_at: i64,
-    prepared_at: Option<i64>,
-    confirmed_at: Option<i64>,
-    ended_at: Option<i64>,
+pub(crate) struct RawRow {
+    pub(crate) id: i64,
+    pub(crate) tenant: String,
+    pub(crate) call_id: String,
+    pub(crate) idempotency_key: String,
+    pub(crate) plugin_version: String,
+    pub(crate) operation: String,
+    pub(crate) state: String,
+    pub(crate) transaction_id: Option<String>,
+    pub(crate) summary: Option<String>,
+    pub(crate) total_minor_units: Option<i64>,
+    pub(crate) currency: Option<String>,
+    pub(crate) expires_at: Option<String>,
+    pub(crate) reference: Option<String>,
+    pub(crate) message: Option<String>,
+    pub(crate) abort_reason: Option<String>,
+    pub(crate) failure: Option<String>,
+    pub(crate) begun_at: i64,
+    pub(crate) prepared_at: Option<i64>,
+    pub(crate) confirmed_at: Option<i64>,
+    pub(crate) ended_at: Option<i64>,
 }
 
 impl RawRow {
@@ -662,7 +749,7 @@ impl RawRow {
         State::parse(&self.state).ok_or_else(|| self.corrupt(format!("state {:?}", self.state)))
     }
 
-    fn into_pending(self, now: SystemTime) -> Result<Pending, ReadError> {
+    pub(crate) fn into_pending(self, now: SystemTime) -> Result<Pending, ReadError> {
         let state = match (self.state()?, self.transaction_id.clone()) {
             (State::Preparing, _) => OpenState::Preparing,
             (State::Prepared, Some(transaction_id)) => OpenState::Prepared { transaction_id },
@@ -686,7 +773,7 @@ impl RawRow {
         })
     }
 
-    fn into_transaction(self) -> Result<Transaction, ReadError> {
+    pub(crate) fn into_transaction(self) -> Result<Transaction, ReadError> {
         let state = self.state()?;
         let total = match (self.total_minor_units, self.currency.clone()) {
             (Some(minor_units), Some(currency)) => Some(Money {
@@ -755,7 +842,7 @@ fn new_idempotency_key() -> Result<String, BeginError> {
     Ok(bytes.iter().map(|byte| format!("{byte:02x}")).collect())
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     duration_ms(
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -763,11 +850,11 @@ fn now_ms() -> i64 {
     )
 }
 
-fn duration_ms(duration: Duration) -> i64 {
+pub(crate) fn duration_ms(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
 
-fn time(ms: i64) -> SystemTime {
+pub(crate) fn time(ms: i64) -> SystemTime {
     UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0))
 }
 
@@ -813,7 +900,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("pragmas.db");
         let _ = std::fs::remove_file(&path);
-        let log = TxLog::open(&path).unwrap();
+        let log = SqliteTxLog::open(&path).unwrap();
         let conn = log.lock();
         let mode: String = conn
             .pragma_query_value(None, "journal_mode", |row| row.get(0))

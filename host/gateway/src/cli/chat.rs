@@ -173,6 +173,6 @@ async fn load_tenant(
         }
     };
     let tenant = TenantRuntime::load(config, &runtime, speech, Some(args.data_dir.clone())).await?;
-    tenant.recover().await;
+    tenant.recover(crate::dialog::journal::Claim::AtStart).await;
     Ok(tenant)
 }

@@ -138,6 +138,7 @@ pub(super) async fn run(args: RunArgs) -> anyhow::Result<()> {
             ..super::serve::AdminConfig::default()
         },
         node: super::serve::NodeConfig::default(),
+        store: super::serve::StoreConfig::default(),
         sink: crate::sip::events::EventSink::none(),
         data_dir: args.data_dir,
         tenant_files: Vec::new(),

@@ -12,7 +12,7 @@ use clap::Args;
 use serde::Deserialize;
 use voxgate_runtime::{Runtime, RuntimeConfig};
 
-use crate::control::ControlPlane;
+use crate::control::{ControlPlane, StoreOptions};
 use crate::sip::config::SipConfig;
 use crate::sip::events::EventSink;
 use crate::tenant::TenantConfig;
@@ -78,6 +78,15 @@ pub struct NodeConfig {
     pub id: Option<String>,
 }
 
+/// The `[store]` table: where tenants, plugins, calls and the transaction log live.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// A PostgreSQL connection string (`postgresql://user@host/db`, or `host=… dbname=…`)
+    /// for a store several nodes share; absent, SQLite files under the data folder.
+    pub postgres: Option<String>,
+}
+
 #[derive(Debug, Deserialize)]
 struct GatewayFile {
     sip: SipConfig,
@@ -85,6 +94,8 @@ struct GatewayFile {
     admin: AdminConfig,
     #[serde(default)]
     node: NodeConfig,
+    #[serde(default)]
+    store: StoreConfig,
 }
 
 pub(super) async fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -98,6 +109,7 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         sip,
         admin: file.admin,
         node: file.node,
+        store: file.store,
         sink,
         data_dir: args.data_dir,
         tenant_files: args.tenants,
@@ -112,6 +124,7 @@ pub(crate) struct Gateway {
     pub sip: SipConfig,
     pub admin: AdminConfig,
     pub node: NodeConfig,
+    pub store: StoreConfig,
     pub sink: EventSink,
     pub data_dir: PathBuf,
     pub tenant_files: Vec<PathBuf>,
@@ -126,14 +139,23 @@ pub(crate) async fn serve(g: Gateway) -> anyhow::Result<()> {
         ..RuntimeConfig::default()
     })?;
     let speech = crate::speech::Speech::new(None)?;
-    let plane = ControlPlane::open(&g.data_dir, runtime, speech.clone())
+    let options = StoreOptions {
+        postgres: g.store.postgres.clone(),
+        node_id: g.node.id.clone(),
+    };
+    let plane = ControlPlane::open_with(&g.data_dir, runtime, speech.clone(), options)
         .await
         .map_err(|e| anyhow::anyhow!("control plane: {e}"))?;
     plane.set_max_upload(g.admin.max_upload_mb << 20);
-    if let Some(id) = &g.node.id {
-        plane.set_node_id(id);
-    }
-    tracing::info!("node `{}`", plane.node_id());
+    tracing::info!(
+        "node `{}`, store {}",
+        plane.node_id(),
+        if plane.is_shared() {
+            "PostgreSQL (shared)"
+        } else {
+            "SQLite"
+        }
+    );
     for f in &g.tenant_files {
         let id = plane
             .provision_file(f, "cli")

@@ -117,7 +117,7 @@ async fn serve(
         };
         let directory = loader.load().await?;
         for t in directory.all() {
-            t.recover().await;
+            t.recover(crate::dialog::journal::Claim::AtStart).await;
         }
         tenants = crate::tenant::watch::Tenants::new(directory);
         crate::tenant::watch::spawn(tenants.clone(), loader);

@@ -13,6 +13,7 @@ pub mod api;
 pub mod auth;
 pub mod live;
 pub mod metrics;
+mod nodes;
 mod plugins;
 pub(crate) mod tenants;
 
@@ -23,11 +24,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use voxgate_runtime::{PluginVersion, Runtime, TenantPlugins};
 use voxgate_store::{
-    AuditEntry, ControlStore, SqliteControlStore, SqliteTenantStore, StoreError, TenantStore,
+    AuditEntry, ControlStore, PgStore, SqliteControlStore, SqliteTenantStore, StoreError,
+    TenantStore,
 };
 
 pub use self::plugins::PluginsView;
-use crate::dialog::journal::Journal;
+use crate::dialog::journal::{Claim, Journal};
 use crate::dialog::{RecordingPolicy, TenantRuntime};
 use crate::tenant::watch::Tenants;
 use crate::tenant::{Directory, TenantConfig};
@@ -97,6 +99,9 @@ pub struct TenantData {
     loaded: Mutex<HashMap<String, Arc<PluginVersion>>>,
     /// One plugin change at a time per tenant: each reads the history it appends to.
     plugin_changes: tokio::sync::Mutex<()>,
+    /// The last step of the stored plugin history the live set reflects (0: none), so
+    /// that a change another node made is applied here once.
+    applied: std::sync::atomic::AtomicI64,
 }
 
 impl std::fmt::Debug for TenantData {
@@ -141,8 +146,21 @@ pub struct ControlPlane {
     max_upload: std::sync::atomic::AtomicUsize,
     /// Post-call analysis workers.
     pub analytics: crate::analytics::worker::Settings,
-    /// This gateway's name among the nodes sharing a store (set once, at start).
-    node_id: std::sync::OnceLock<String>,
+    /// This gateway's name among the nodes sharing a store.
+    node_id: String,
+    /// The PostgreSQL store, when nodes share one (else each tenant has its SQLite file).
+    shared: Option<PgStore>,
+}
+
+/// Where a gateway keeps its data, and its name among nodes sharing it.
+#[derive(Debug, Clone, Default)]
+pub struct StoreOptions {
+    /// A PostgreSQL connection string: the store every node shares. `None`: SQLite files
+    /// under the data folder.
+    pub postgres: Option<String>,
+    /// The name written into every call record and held by this node's open
+    /// transactions (default: the host name).
+    pub node_id: Option<String>,
 }
 
 impl std::fmt::Debug for ControlPlane {
@@ -163,17 +181,40 @@ impl ControlPlane {
         runtime: Runtime,
         speech: crate::speech::Speech,
     ) -> Result<Arc<ControlPlane>, Error> {
+        Self::open_with(data_dir, runtime, speech, StoreOptions::default()).await
+    }
+
+    /// Opens the store `options` names (SQLite under `data_dir`, or PostgreSQL) and
+    /// builds every stored tenant. `data_dir` keeps this node's recordings either way.
+    pub async fn open_with(
+        data_dir: &Path,
+        runtime: Runtime,
+        speech: crate::speech::Speech,
+        options: StoreOptions,
+    ) -> Result<Arc<ControlPlane>, Error> {
         let dir = data_dir.to_path_buf();
-        let control = blocking(move || {
+        let (control, shared) = blocking(move || {
             std::fs::create_dir_all(&dir)
                 .map_err(|e| Error::Internal(format!("cannot create {}: {e}", dir.display())))?;
-            SqliteControlStore::open(dir.join("control.sqlite"))
-                .map_err(|e| Error::Internal(e.to_string()))
+            match &options.postgres {
+                Some(url) => {
+                    let pg = PgStore::connect(url).map_err(|e| Error::Internal(e.to_string()))?;
+                    let control: Arc<dyn ControlStore> = Arc::new(pg.control());
+                    Ok((control, Some(pg)))
+                }
+                None => {
+                    let control: Arc<dyn ControlStore> = Arc::new(
+                        SqliteControlStore::open(dir.join("control.sqlite"))
+                            .map_err(|e| Error::Internal(e.to_string()))?,
+                    );
+                    Ok((control, None))
+                }
+            }
         })
         .await?;
         let metrics = Arc::new(metrics::Metrics::default());
         let plane = Arc::new(ControlPlane {
-            control: Arc::new(control),
+            control,
             data_dir: data_dir.to_path_buf(),
             runtime,
             speech,
@@ -187,22 +228,23 @@ impl ControlPlane {
             changes: tokio::sync::Mutex::new(()),
             max_upload: std::sync::atomic::AtomicUsize::new(DEFAULT_MAX_UPLOAD),
             analytics: crate::analytics::worker::Settings::default(),
-            node_id: std::sync::OnceLock::new(),
+            node_id: options.node_id.unwrap_or_else(crate::paths::host_name),
+            shared,
         });
         plane.rebuild().await?;
         live::spawn_recorder(&plane);
         crate::analytics::worker::spawn(&plane);
+        nodes::spawn(&plane);
         Ok(plane)
     }
 
-    /// Names this node in its call records; only the first call counts. Without it the
-    /// node is named by the machine's host name.
-    pub fn set_node_id(&self, id: &str) {
-        let _ = self.node_id.set(id.to_string());
+    pub fn node_id(&self) -> &str {
+        &self.node_id
     }
 
-    pub fn node_id(&self) -> &str {
-        self.node_id.get_or_init(crate::paths::host_name)
+    /// Whether several nodes may share this store (PostgreSQL).
+    pub fn is_shared(&self) -> bool {
+        self.shared.is_some()
     }
 
     pub fn max_upload(&self) -> usize {
@@ -269,13 +311,20 @@ impl ControlPlane {
         let path = dir.join("tenant.sqlite");
         let (store, journal) = {
             let dir = dir.clone();
+            let (shared, node, tenant) =
+                (self.shared.clone(), self.node_id.clone(), id.to_string());
             blocking(move || {
                 std::fs::create_dir_all(&dir).map_err(|e| {
                     Error::Internal(format!("cannot create {}: {e}", dir.display()))
                 })?;
-                let store =
-                    SqliteTenantStore::open(&path).map_err(|e| Error::Internal(e.to_string()))?;
-                let journal = Journal::open(&path).map_err(Error::Internal)?;
+                if let Some(pg) = shared {
+                    let store: Arc<dyn TenantStore> = Arc::new(pg.tenant(&tenant));
+                    return Ok((store, Journal::new(Arc::new(pg.txlog()), &node)));
+                }
+                let store: Arc<dyn TenantStore> = Arc::new(
+                    SqliteTenantStore::open(&path).map_err(|e| Error::Internal(e.to_string()))?,
+                );
+                let journal = Journal::open(&path, &node).map_err(Error::Internal)?;
                 Ok((store, journal))
             })
             .await?
@@ -283,13 +332,14 @@ impl ControlPlane {
         let env = config.env().map_err(|e| Error::BadRequest(e.to_string()))?;
         let data = Arc::new(TenantData {
             id: id.to_string(),
-            store: Arc::new(store),
+            store,
             plugins: Arc::new(TenantPlugins::new(self.runtime.clone(), env)),
             journal,
             dir,
             key,
             loaded: Mutex::new(HashMap::new()),
             plugin_changes: tokio::sync::Mutex::new(()),
+            applied: std::sync::atomic::AtomicI64::new(0),
         });
         self.restore_plugins(&data).await?;
         // Two requests may have opened it at once: the first one in wins.
@@ -356,12 +406,14 @@ impl ControlPlane {
         Ok(())
     }
 
-    /// Finishes what a crash left open in every tenant's transaction log. Only at
-    /// start-up, before calls are taken.
-    pub async fn recover(&self) {
+    /// Finishes what a crash left open in every tenant's transaction log: this node's
+    /// own from before it restarted, and any a dead node left. At start-up, before calls
+    /// are taken; later, [`nodes`] sweeps for dead nodes' only.
+    pub async fn recover(self: &Arc<Self>) {
         for t in self.tenants.current().all() {
-            t.recover().await;
+            t.recover(Claim::AtStart).await;
         }
+        nodes::spawn_sweep(self);
     }
 
     /// Deletes transcripts and recordings past each tenant's retention.

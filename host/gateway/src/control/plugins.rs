@@ -3,6 +3,7 @@
 //! tenant's stored history first and swapped into its live plugin set second; the
 //! history alone rebuilds the set after a restart.
 
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, PoisonError};
 
 use serde::Serialize;
@@ -19,6 +20,10 @@ pub(super) struct Replayed {
     pub canary: Option<(String, u8)>,
     /// Earlier bindings, newest last.
     pub previous: Vec<Bindings>,
+}
+
+fn last_seq(history: &[Activation]) -> i64 {
+    history.last().map_or(0, |step| step.seq)
 }
 
 pub(super) fn replay(history: &[Activation]) -> Replayed {
@@ -194,7 +199,37 @@ impl ControlPlane {
             self.apply(data, &state.bindings, state.canary.as_ref())
                 .await?;
         }
+        data.applied.store(last_seq(&history), Ordering::Relaxed);
         Ok(())
+    }
+
+    /// Catches the live set up with the stored history when another node changed it
+    /// (an activation, rollback or canary through its API). Returns whether it changed.
+    pub(super) async fn sync_plugins(&self, data: &TenantData) -> Result<bool, Error> {
+        let _one_change = data.plugin_changes.lock().await;
+        let store = data.store.clone();
+        let history = blocking(move || Ok(store.activations()?)).await?;
+        let last = last_seq(&history);
+        if last == data.applied.load(Ordering::Relaxed) {
+            return Ok(false);
+        }
+        let state = replay(&history);
+        let generation = self
+            .apply(data, &state.bindings, state.canary.as_ref())
+            .await?;
+        data.applied.store(last, Ordering::Relaxed);
+        tracing::info!(tenant = %data.id, generation, "plugins changed by another node: applied");
+        self.live.publish(
+            &data.id,
+            serde_json::json!({
+                "event": "plugin-activated",
+                "action": "sync",
+                "bindings": state.bindings,
+                "canary": state.canary.as_ref().map(|(v, p)| serde_json::json!({"version": v, "percent": p})),
+                "generation": generation,
+            }),
+        );
+        Ok(true)
     }
 
     /// Validates and compiles `bytes`, and stores them as a version. Returns the version
@@ -319,10 +354,11 @@ impl ControlPlane {
         };
         let store = data.store.clone();
         let stored = step.clone();
-        blocking(move || Ok(store.record_activation(&stored)?)).await?;
+        let seq = blocking(move || Ok(store.record_activation(&stored)?)).await?;
         let generation = self
             .apply(data, &step.bindings, step.canary.as_ref())
             .await?;
+        data.applied.store(seq, Ordering::Relaxed);
         self.live.publish(
             &data.id,
             serde_json::json!({

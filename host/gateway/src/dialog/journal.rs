@@ -2,15 +2,39 @@
 //! is logged before `prepare`, when prepared, when the caller says yes (before
 //! `commit`), and when it ends; at start-up, what a crash left open is finished.
 //!
-//! The log is SQLite in the tenant's own data directory. Its calls block on fsync, so
-//! they run on the blocking pool.
+//! The log is SQLite in the tenant's own data directory, or the PostgreSQL store's log
+//! that every node shares. Its calls block (on fsync, or on the server), so they run on
+//! the blocking pool.
+//!
+//! With a shared log, each open transaction belongs to the node running its call: the
+//! node renews its rows every [`RENEW_EVERY`], and a node that stopped renewing for
+//! [`LEASE`] has its rows claimed by the first live node that sweeps (every
+//! [`SWEEP_EVERY`]) and finished there, through the same plugin version.
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use voxgate_runtime::{CallContext, CallError, PluginError, Session, transactions};
-use voxgate_store::{Intent, Prepared, Recovery, TxId, TxLog};
+use voxgate_store::{Intent, Pending, Prepared, Recovery, SqliteTxLog, TxId, TxLog};
+
+/// How often a node says its open transactions are still alive.
+pub const RENEW_EVERY: Duration = Duration::from_secs(2);
+/// How long without renewal before another node takes a transaction over: several
+/// renewals, so a slow store or a long pause does not hand a live call's change away.
+pub const LEASE: Duration = Duration::from_secs(10);
+/// How often live nodes look for transactions nobody renews.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(3);
+
+/// Which open transactions [`Journal::recover`] takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// At start-up: what this node held before it restarted, and what dead nodes left.
+    AtStart,
+    /// While serving: only what dead nodes left.
+    Orphans,
+}
 
 /// A WIT `operation` as it is logged (and sent again by recovery).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -112,13 +136,16 @@ impl LoggedOp {
 /// A tenant's journal.
 #[derive(Clone)]
 pub struct Journal {
-    log: Arc<TxLog>,
+    log: Arc<dyn TxLog>,
+    /// This gateway node: the holder of the transactions it begins.
+    node: Arc<str>,
 }
 
 impl std::fmt::Debug for Journal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Journal")
-            .field("path", &self.log.path())
+            .field("log", &self.log)
+            .field("node", &self.node)
             .finish()
     }
 }
@@ -131,21 +158,38 @@ pub struct Logged {
 }
 
 impl Journal {
-    pub fn open(path: &Path) -> Result<Journal, String> {
+    /// The log in an SQLite file of this node's.
+    pub fn open(path: &Path, node: &str) -> Result<Journal, String> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         }
-        TxLog::open(path)
-            .map(|log| Journal { log: Arc::new(log) })
+        SqliteTxLog::open(path)
+            .map(|log| Journal::new(Arc::new(log), node))
             .map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// A journal on `log`, for transactions run by `node`.
+    pub fn new(log: Arc<dyn TxLog>, node: &str) -> Journal {
+        Journal {
+            log,
+            node: node.into(),
+        }
+    }
+
+    /// Marks this node's open transactions as alive (see [`LEASE`]).
+    pub async fn renew(&self) {
+        let node = self.node.clone();
+        if let Some(Err(e)) = self.run(move |log| log.renew(&node)).await {
+            tracing::warn!("transaction journal: cannot renew open transactions: {e}");
+        }
     }
 
     async fn run<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&TxLog) -> T + Send + 'static,
+        f: impl FnOnce(&dyn TxLog) -> T + Send + 'static,
     ) -> Option<T> {
         let log = self.log.clone();
-        match tokio::task::spawn_blocking(move || f(&log)).await {
+        match tokio::task::spawn_blocking(move || f(log.as_ref())).await {
             Ok(v) => Some(v),
             Err(e) => {
                 tracing::error!("transaction journal task failed: {e}");
@@ -168,6 +212,7 @@ impl Journal {
             operation_json: serde_json::to_string(&LoggedOp::of(op)).map_err(|e| e.to_string())?,
             idempotency_key: None,
             plugin_version: plugin_version.to_string(),
+            node: self.node.to_string(),
         };
         self.run(move |log| {
             let id = log.begin(intent).map_err(|e| e.to_string())?;
@@ -231,10 +276,16 @@ impl Journal {
     }
 
     /// Finishes what a crash left open: unconfirmed changes are aborted, confirmed ones
-    /// committed (exactly once: commit is idempotent on the plugin's side). Returns how
-    /// many were finished; rows the plugin cannot take now stay for the next start.
-    pub async fn recover(&self, tenant: &str, session: &Session) -> usize {
-        let pending = match self.run(|log| log.pending()).await {
+    /// committed (exactly once: the claim hands each row to one node, and commit is
+    /// idempotent on the plugin's side). Returns how many were finished; rows the plugin
+    /// cannot take now stay claimed by this node, which tries again at its next start,
+    /// or another node once this one stops renewing them.
+    pub async fn recover(&self, tenant: &str, session: &Session, claim: Claim) -> usize {
+        let (t, node) = (tenant.to_string(), self.node.clone());
+        let claimed = self
+            .run(move |log| log.claim(&t, &node, LEASE, claim == Claim::AtStart))
+            .await;
+        let pending: Vec<Pending> = match claimed {
             Some(Ok(p)) => p,
             Some(Err(e)) => {
                 tracing::error!("transaction journal: cannot read open transactions: {e}");
@@ -242,6 +293,14 @@ impl Journal {
             }
             None => return 0,
         };
+        if !pending.is_empty() && claim == Claim::Orphans {
+            tracing::warn!(
+                tenant,
+                node = %self.node,
+                "took over {} open transaction(s) of a node that stopped",
+                pending.len()
+            );
+        }
         let mut finished = 0;
         for p in pending.into_iter().filter(|p| p.tenant == tenant) {
             let ctx = CallContext {

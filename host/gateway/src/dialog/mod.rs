@@ -131,7 +131,7 @@ impl TenantRuntime {
         let dir = data_dir.map(|d| d.join("tenants").join(&config.id));
         let journal = match &dir {
             Some(d) => Some(
-                journal::Journal::open(&d.join("transactions.sqlite"))
+                journal::Journal::open(&d.join("transactions.sqlite"), &crate::paths::host_name())
                     .map_err(|e| invalid(format!("transaction journal: {e}")))?,
             ),
             None => None,
@@ -178,12 +178,13 @@ impl TenantRuntime {
         }))
     }
 
-    /// Finishes the changes a crash left open. Only at start-up: later, open rows
-    /// belong to calls in progress.
-    pub async fn recover(&self) {
+    /// Finishes the changes a crash left open: at start-up this node's own and dead
+    /// nodes' ([`journal::Claim::AtStart`]), later only dead nodes' (open rows of this
+    /// node belong to its calls in progress).
+    pub async fn recover(&self, claim: journal::Claim) {
         if let Some(j) = &self.journal {
             let session = self.plugins.session("recovery");
-            let finished = j.recover(&self.config.id, &session).await;
+            let finished = j.recover(&self.config.id, &session, claim).await;
             if finished > 0 {
                 tracing::info!(tenant = %self.config.id, "finished {finished} transaction(s) left open by a crash");
             }

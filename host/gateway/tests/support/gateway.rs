@@ -15,6 +15,7 @@ pub struct Gateway {
     pub data: PathBuf,
     config: PathBuf,
     tenants: Vec<PathBuf>,
+    env: Vec<(String, String)>,
 }
 
 impl Gateway {
@@ -29,11 +30,36 @@ impl Gateway {
             ),
         )
         .unwrap();
-        Gateway::spawn(config, data.to_path_buf(), tenants.to_vec())
+        Gateway::spawn(config, data.to_path_buf(), tenants.to_vec(), Vec::new())
     }
 
-    fn spawn(config: PathBuf, data: PathBuf, tenants: Vec<PathBuf>) -> Gateway {
+    /// Starts `voxgate serve` with the whole gateway file `toml` (written to
+    /// `dir/gateway.toml`) and extra environment variables.
+    pub fn start_with(
+        dir: &Path,
+        data: &Path,
+        tenants: &[PathBuf],
+        toml: &str,
+        env: &[(&str, &str)],
+    ) -> Gateway {
+        std::fs::create_dir_all(dir).unwrap();
+        let config = dir.join("gateway.toml");
+        std::fs::write(&config, toml).unwrap();
+        let env = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Gateway::spawn(config, data.to_path_buf(), tenants.to_vec(), env)
+    }
+
+    fn spawn(
+        config: PathBuf,
+        data: PathBuf,
+        tenants: Vec<PathBuf>,
+        env: Vec<(String, String)>,
+    ) -> Gateway {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_voxgate"));
+        cmd.envs(env.iter().map(|(k, v)| (k, v)));
         cmd.args(["serve", "--config"])
             .arg(&config)
             .arg("--data-dir")
@@ -69,14 +95,26 @@ impl Gateway {
             data,
             config,
             tenants,
+            env,
         }
+    }
+
+    /// SIGKILL: no drain, no flush.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     /// The same gateway again on the same store (new ports).
     pub fn restart(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        *self = Gateway::spawn(self.config.clone(), self.data.clone(), self.tenants.clone());
+        *self = Gateway::spawn(
+            self.config.clone(),
+            self.data.clone(),
+            self.tenants.clone(),
+            self.env.clone(),
+        );
     }
 
     /// The first operator token, as the gateway wrote it.

@@ -222,6 +222,20 @@ pub fn sipp(
     cmd.output().expect("run sipp")
 }
 
+/// SIPp's count of completed and failed calls, from the last screen it printed.
+pub fn sipp_calls(out: &Output) -> (u32, u32) {
+    let screen = String::from_utf8_lossy(&out.stdout);
+    let count = |what: &str| {
+        screen
+            .lines()
+            .rfind(|l| l.contains(what))
+            .and_then(|l| l.split('|').nth(2))
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .unwrap_or(0)
+    };
+    (count("Successful call"), count("Failed call"))
+}
+
 /// SIPp's exit code 0 means every call succeeded; otherwise show what it said.
 pub fn assert_sipp_ok(out: &Output, what: &str, dir: &Path) {
     if out.status.success() {

@@ -128,6 +128,10 @@ impl Response {
     /// Timestamp for a 100) as RFC 3261 §8.2.6 requires.
     pub fn reply(req: &Request, status: StatusCode) -> ResponseBuilder {
         let mut b = Response::builder(status);
+        // A response that can make a dialog carries the request's Record-Route back
+        // (RFC 3261 §12.1.1), so that a proxy that asked to stay in the path (Kamailio
+        // in front of several nodes) sees the caller's ACK, BYE and re-INVITEs.
+        let makes_dialog = req.method == Method::Invite && (101..300).contains(&status.code());
         let copied = |n: &HeaderName| {
             matches!(
                 n,
@@ -137,6 +141,7 @@ impl Response {
                     | HeaderName::CallId
                     | HeaderName::CSeq
             ) || (status == StatusCode::TRYING && *n == HeaderName::Timestamp)
+                || (makes_dialog && *n == HeaderName::RecordRoute)
         };
         for h in req.headers.iter().filter(|h| copied(&h.name)) {
             b.resp.headers.push(h.clone());
@@ -289,6 +294,42 @@ mod tests {
             panic!()
         };
         assert_eq!(back, resp);
+    }
+
+    #[test]
+    fn dialog_making_responses_carry_the_record_route_back_in_order() {
+        let mut req = invite();
+        req.headers.push(Header::new(
+            HeaderName::RecordRoute,
+            "<sip:lb.example.com;lr>",
+        ));
+        req.headers.push(Header::new(
+            HeaderName::RecordRoute,
+            "<sip:edge.example.com;lr>, <sip:core.example.com;lr>",
+        ));
+        let routes = |r: &Response| -> Vec<String> {
+            r.headers
+                .iter()
+                .filter(|h| h.name == HeaderName::RecordRoute)
+                .map(|h| String::from_utf8_lossy(&h.value).into_owned())
+                .collect()
+        };
+        for status in [StatusCode::RINGING, StatusCode::OK] {
+            let resp = Response::reply(&req, status).to_tag("t1").build();
+            assert_eq!(
+                routes(&resp),
+                [
+                    "<sip:lb.example.com;lr>",
+                    "<sip:edge.example.com;lr>, <sip:core.example.com;lr>"
+                ],
+                "{status:?}"
+            );
+        }
+        // 100 Trying makes no dialog, nor does a failure, nor an answer to OPTIONS.
+        assert!(routes(&Response::reply(&req, StatusCode::TRYING).build()).is_empty());
+        assert!(routes(&Response::reply(&req, StatusCode::SERVICE_UNAVAILABLE).build()).is_empty());
+        req.method = Method::Options;
+        assert!(routes(&Response::reply(&req, StatusCode::OK).build()).is_empty());
     }
 
     #[test]
