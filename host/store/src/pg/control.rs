@@ -44,31 +44,31 @@ impl PgControlStore {
 const TENANT_COLUMNS: &str = "id, config, recording_key, created_at, updated_at";
 const TOKEN_COLUMNS: &str = "id, name, tenant, created_at, created_by, revoked_at";
 
-fn read_tenant(row: &Row) -> TenantRow {
-    let key: Vec<u8> = row.get(2);
+fn read_tenant(row: &Row) -> Result<TenantRow, DbError> {
+    let key: Vec<u8> = row.try_get(2)?;
     let mut recording_key = [0u8; 32];
     // The schema checks the length.
     if key.len() == 32 {
         recording_key.copy_from_slice(&key);
     }
-    TenantRow {
-        id: row.get(0),
-        config: row.get(1),
+    Ok(TenantRow {
+        id: row.try_get(0)?,
+        config: row.try_get(1)?,
         recording_key,
-        created_at: row.get(3),
-        updated_at: row.get(4),
-    }
+        created_at: row.try_get(3)?,
+        updated_at: row.try_get(4)?,
+    })
 }
 
-fn read_token(row: &Row) -> TokenRow {
-    TokenRow {
-        id: row.get(0),
-        name: row.get(1),
-        tenant: row.get(2),
-        created_at: row.get(3),
-        created_by: row.get(4),
-        revoked_at: row.get(5),
-    }
+fn read_token(row: &Row) -> Result<TokenRow, DbError> {
+    Ok(TokenRow {
+        id: row.try_get(0)?,
+        name: row.try_get(1)?,
+        tenant: row.try_get(2)?,
+        created_at: row.try_get(3)?,
+        created_by: row.try_get(4)?,
+        revoked_at: row.try_get(5)?,
+    })
 }
 
 impl ControlStore for PgControlStore {
@@ -81,7 +81,7 @@ impl ControlStore for PgControlStore {
                 &[],
             )
             .map_err(DbError::from)?;
-        Ok(rows.iter().map(read_tenant).collect())
+        Ok(rows.iter().map(read_tenant).collect::<Result<_, _>>()?)
     }
 
     fn tenant(&self, id: &str) -> Result<Option<TenantRow>, StoreError> {
@@ -93,7 +93,7 @@ impl ControlStore for PgControlStore {
                 &[&id],
             )
             .map_err(DbError::from)?;
-        Ok(row.as_ref().map(read_tenant))
+        Ok(row.as_ref().map(read_tenant).transpose()?)
     }
 
     fn create_tenant(&self, row: &TenantRow) -> Result<(), StoreError> {
@@ -151,7 +151,7 @@ impl ControlStore for PgControlStore {
             ),
         }
         .map_err(DbError::from)?;
-        Ok(rows.iter().map(read_token).collect())
+        Ok(rows.iter().map(read_token).collect::<Result<_, _>>()?)
     }
 
     fn token(&self, id: &str) -> Result<Option<TokenRow>, StoreError> {
@@ -163,7 +163,7 @@ impl ControlStore for PgControlStore {
                 &[&id],
             )
             .map_err(DbError::from)?;
-        Ok(row.as_ref().map(read_token))
+        Ok(row.as_ref().map(read_token).transpose()?)
     }
 
     fn create_token(&self, row: &TokenRow, hash: &[u8; 32]) -> Result<(), StoreError> {
@@ -196,7 +196,7 @@ impl ControlStore for PgControlStore {
                 &[&&hash[..]],
             )
             .map_err(DbError::from)?;
-        Ok(row.as_ref().map(read_token))
+        Ok(row.as_ref().map(read_token).transpose()?)
     }
 
     fn revoke_token(&self, id: &str, at: i64) -> Result<(), StoreError> {
@@ -223,7 +223,8 @@ impl ControlStore for PgControlStore {
                 &[],
             )
             .map_err(DbError::from)?
-            .get(0))
+            .try_get(0)
+            .map_err(DbError::from)?)
     }
 
     fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
@@ -262,17 +263,17 @@ impl ControlStore for PgControlStore {
             ),
         }
         .map_err(DbError::from)?;
-        Ok(rows
-            .iter()
-            .map(|row| AuditEntry {
-                seq: row.get(0),
-                at: row.get(1),
-                actor: row.get(2),
-                tenant: row.get(3),
-                action: row.get(4),
-                target: row.get(5),
-                detail: row.get(6),
+        let read = |row: &Row| -> Result<AuditEntry, DbError> {
+            Ok(AuditEntry {
+                seq: row.try_get(0)?,
+                at: row.try_get(1)?,
+                actor: row.try_get(2)?,
+                tenant: row.try_get(3)?,
+                action: row.try_get(4)?,
+                target: row.try_get(5)?,
+                detail: row.try_get(6)?,
             })
-            .collect())
+        };
+        Ok(rows.iter().map(read).collect::<Result<_, _>>()?)
     }
 }

@@ -347,7 +347,8 @@ fn migrate(client: &mut Client) -> Result<(), Migrate> {
     )?;
     let version: i64 = tx
         .query_opt("SELECT version::bigint FROM schema_version", &[])?
-        .map(|row| row.get(0))
+        .map(|row| row.try_get(0))
+        .transpose()?
         .unwrap_or(0);
     let known = i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX);
     if version > known {
@@ -571,5 +572,5 @@ pub(crate) fn balance(
                  ORDER BY seq DESC LIMIT 1), 0)",
             &[&tenant],
         )?
-        .get(0))
+        .try_get(0)?)
 }
