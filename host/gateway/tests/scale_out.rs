@@ -506,9 +506,13 @@ struct Run {
     /// Completed calls a second, over the time from the first INVITE to the last BYE
     /// minus the time each call is held.
     completed_cps: f64,
+    /// CPU time of each node during the run, ms.
+    node_cpu_ms: Vec<u128>,
+    /// All nodes' CPU time per completed call, ms.
+    cpu_ms_per_call: f64,
 }
 
-fn measure(dir: &Path, kamailio: SocketAddr, nodes: usize, cps: u32, seconds: u32) -> Run {
+fn measure(dir: &Path, kamailio: SocketAddr, nodes: &[&Gateway], cps: u32, seconds: u32) -> Run {
     let calls = cps * seconds;
     let hold_ms = 1000;
     let extra = [
@@ -522,6 +526,7 @@ fn measure(dir: &Path, kamailio: SocketAddr, nodes: usize, cps: u32, seconds: u3
         (cps * 4).to_string(),
     ];
     let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+    let cpu_before: Vec<Duration> = nodes.iter().map(|n| n.cpu_time()).collect();
     let start = Instant::now();
     let out = sipp(
         dir,
@@ -532,14 +537,24 @@ fn measure(dir: &Path, kamailio: SocketAddr, nodes: usize, cps: u32, seconds: u3
         Duration::from_secs(u64::from(seconds) + 60),
     );
     let elapsed = start.elapsed().as_secs_f64() - f64::from(hold_ms) / 1000.0;
+    // The records of the last calls are written just after their BYE.
+    std::thread::sleep(Duration::from_millis(500));
+    let node_cpu_ms: Vec<u128> = nodes
+        .iter()
+        .zip(&cpu_before)
+        .map(|(n, before)| n.cpu_time().saturating_sub(*before).as_millis())
+        .collect();
     let (completed, failed) = sipp_calls(&out);
+    let total: u128 = node_cpu_ms.iter().sum();
     Run {
-        nodes,
+        nodes: nodes.len(),
         offered_cps: cps,
         calls,
         completed,
         failed,
         completed_cps: f64::from(completed) / elapsed.max(0.001),
+        cpu_ms_per_call: total as f64 / f64::from(completed.max(1)),
+        node_cpu_ms,
     }
 }
 
@@ -563,9 +578,9 @@ fn throughput_of_two_nodes_against_one() {
     one.wait_flags(gw1.sip, "AP", Duration::from_secs(10));
     let seconds = 10;
     let mut runs = Vec::new();
-    for cps in [50, 100, 150, 200] {
-        for (nodes, k) in [(1, &one), (2, &two)] {
-            let run = measure(dir.path(), k.addr, nodes, cps, seconds);
+    for cps in [100, 300, 500, 700] {
+        for (nodes, k) in [(vec![&gw1], &one), (vec![&gw1, &gw2], &two)] {
+            let run = measure(dir.path(), k.addr, &nodes, cps, seconds);
             println!("{run:?}");
             runs.push(run);
         }
@@ -581,14 +596,26 @@ fn throughput_of_two_nodes_against_one() {
         "# Scale-out: two gateway nodes against one\n\n\
          The same SIPp load (calls held 1 s, 10 s at each offered rate) through Kamailio \
          (`deploy/kamailio/kamailio.cfg`) to one `voxgate serve` node, then to two, both on \
-         one PostgreSQL store; everything on this machine's cores.\n\n\
-         | nodes | offered calls/s | calls | completed | failed | completed calls/s |\n\
-         |---|---|---|---|---|---|\n",
+         one PostgreSQL store; everything on this machine's cores. Node CPU is each node's \
+         user and system time during the run.\n\n\
+         | nodes | offered calls/s | calls | completed | failed | completed calls/s | node CPU s | CPU ms per call |\n\
+         |---|---|---|---|---|---|---|---|\n",
     );
     for r in &runs {
         md.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {:.1} |\n",
-            r.nodes, r.offered_cps, r.calls, r.completed, r.failed, r.completed_cps
+            "| {} | {} | {} | {} | {} | {:.1} | {} | {:.2} |\n",
+            r.nodes,
+            r.offered_cps,
+            r.calls,
+            r.completed,
+            r.failed,
+            r.completed_cps,
+            r.node_cpu_ms
+                .iter()
+                .map(|ms| format!("{:.1}", *ms as f64 / 1000.0))
+                .collect::<Vec<_>>()
+                .join(" + "),
+            r.cpu_ms_per_call
         ));
     }
     md.push_str(&format!(
