@@ -176,10 +176,12 @@ fn espeak_from_four_threads() {
                     assert_speech(&pcm, lang);
                     lens.push(pcm.samples.len());
                 }
-                // Same text, same voice: the same length every time, whatever the others
-                // do (espeak-ng varies by a few samples from call to call on its own).
+                // Same text, same voice: about the same length every time, whatever the
+                // others do. espeak-ng varies on its own by up to about 1% (291 samples
+                // of 27,000 seen); audio of two threads mixed up would be off by far
+                // more than the 5% allowed.
                 let (min, max) = (lens.iter().min().unwrap(), lens.iter().max().unwrap());
-                assert!(max - min < max / 100, "{lang}: {lens:?}");
+                assert!(max - min < max / 20, "{lang}: {lens:?}");
                 lens[0]
             })
         })
