@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::gateway::{Gateway, new_version_of};
+use support::gateway::Gateway;
 use support::{TempDir, assert_sipp_ok, sipp};
 
 fn demo_tenant(dir: &std::path::Path, erp: &str, extra: &str) -> PathBuf {
@@ -81,26 +81,9 @@ fn plugins_hot_swap_through_the_api_under_load() {
     };
 
     std::thread::sleep(Duration::from_secs(4));
-    let wasm = std::fs::read(voxgate_runtime::testing::plugin_path("demo-shop")).unwrap();
-    let (status, body) = gw.http(
-        "POST",
-        "/v1/tenants/demo/plugins?name=demo-shop",
-        Some(&token),
-        Some(("application/wasm", &new_version_of(&wasm, "v2"))),
-    );
-    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
-    let v2 = serde_json::from_slice::<Value>(&body).unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let v2 = gw.upload_demo_shop(&token, "v2");
     assert_ne!(v1, v2);
-    let (status, _) = gw.http(
-        "POST",
-        &format!("/v1/tenants/demo/plugins/{v2}/activate"),
-        Some(&token),
-        None,
-    );
-    assert_eq!(status, 200);
+    gw.activate(&token, &v2);
     let switched = now_ms();
     std::thread::sleep(Duration::from_secs(5));
     let (status, body) = gw.http(

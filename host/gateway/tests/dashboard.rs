@@ -13,8 +13,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use serde_json::Value;
-use support::gateway::{Gateway, new_version_of};
+use support::gateway::Gateway;
 use support::{TempDir, assert_sipp_ok, sipp};
 
 #[test]
@@ -31,18 +30,7 @@ fn dashboard_shows_a_live_call_its_transcript_and_analysis_and_activates_a_versi
     let tenant = support::erp::office_tenant_file(&dir.path().join("tenant"), &erp.addr);
     let gw = Gateway::start(dir.path(), &dir.path().join("data"), &[tenant], "");
     let token = gw.token();
-    let wasm = std::fs::read(voxgate_runtime::testing::plugin_path("demo-shop")).unwrap();
-    let (status, body) = gw.http(
-        "POST",
-        "/v1/tenants/demo/plugins?name=demo-shop",
-        Some(&token),
-        Some(("application/wasm", &new_version_of(&wasm, "dashboard"))),
-    );
-    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
-    let v2 = serde_json::from_slice::<Value>(&body).unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let v2 = gw.upload_demo_shop(&token, "dashboard");
 
     // Screenshots are kept where CI can pick them up.
     let shots = support::manifest_dir().join("../../target/screenshots/dashboard");

@@ -22,8 +22,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-use support::gateway::{Gateway, new_version_of};
+use support::gateway::Gateway;
 use support::{TempDir, assert_sipp_ok, free_port, sipp, sipp_calls, which};
 use voxgate_store::pg::LocalCluster;
 
@@ -384,25 +383,8 @@ fn three_nodes_behind_kamailio_spread_calls_survive_a_sigkill_and_share_plugins(
     }
 
     // 5. A plugin activated through gw-1 serves on gw-2 within the bound.
-    let wasm = std::fs::read(voxgate_runtime::testing::plugin_path("demo-shop")).unwrap();
-    let (status, body) = gw1.http(
-        "POST",
-        "/v1/tenants/demo/plugins?name=demo-shop",
-        Some(&token),
-        Some(("application/wasm", &new_version_of(&wasm, "scale-out"))),
-    );
-    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
-    let v2 = serde_json::from_slice::<Value>(&body).unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let (status, _) = gw1.http(
-        "POST",
-        &format!("/v1/tenants/demo/plugins/{v2}/activate"),
-        Some(&token),
-        None,
-    );
-    assert_eq!(status, 200);
+    let v2 = gw1.upload_demo_shop(&token, "scale-out");
+    gw1.activate(&token, &v2);
     let activated = Instant::now();
     let seen = wait_until(Duration::from_secs(10), || {
         let view = gw2.get_json("/v1/tenants/demo/plugins", &token);

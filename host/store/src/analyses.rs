@@ -89,6 +89,22 @@ pub struct AnalysisFilter {
     pub limit: u32,
 }
 
+impl AnalysisFilter {
+    /// The columns the filter asks to equal a value, with the value.
+    pub(crate) fn equalities(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        [
+            ("status", &self.status),
+            ("category", &self.category),
+            ("sentiment", &self.sentiment),
+            ("queue", &self.queue),
+            ("agent_id", &self.agent_id),
+            ("department", &self.department),
+        ]
+        .into_iter()
+        .filter_map(|(column, value)| value.as_deref().map(|v| (column, v)))
+    }
+}
+
 /// Whether [`create`] made a new row or found one for the same call.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Created {
@@ -236,17 +252,8 @@ pub(crate) fn list(
     if let Some(v) = filter.until {
         arg(&mut sql, "date_time <", v.into());
     }
-    for (column, value) in [
-        ("status", &filter.status),
-        ("category", &filter.category),
-        ("sentiment", &filter.sentiment),
-        ("queue", &filter.queue),
-        ("agent_id", &filter.agent_id),
-        ("department", &filter.department),
-    ] {
-        if let Some(v) = value {
-            arg(&mut sql, &format!("{column} ="), v.clone().into());
-        }
+    for (column, v) in filter.equalities() {
+        arg(&mut sql, &format!("{column} ="), v.to_string().into());
     }
     let limit = i64::from(filter.limit.clamp(1, 100_000));
     sql.push_str(&format!(

@@ -108,17 +108,18 @@ impl SqliteControlStore {
     }
 }
 
+/// A recording key as stored. The schema checks the length; a key of another length
+/// (which cannot be stored) reads as zeros rather than hiding the tenant.
+pub(crate) fn recording_key(stored: &[u8]) -> [u8; 32] {
+    stored.try_into().unwrap_or([0u8; 32])
+}
+
 fn read_tenant(row: &Row<'_>) -> rusqlite::Result<TenantRow> {
     let key: Vec<u8> = row.get(2)?;
-    let mut recording_key = [0u8; 32];
-    // The schema checks the length; a shorter key cannot be read back.
-    if key.len() == 32 {
-        recording_key.copy_from_slice(&key);
-    }
     Ok(TenantRow {
         id: row.get(0)?,
         config: row.get(1)?,
-        recording_key,
+        recording_key: recording_key(&key),
         created_at: row.get(3)?,
         updated_at: row.get(4)?,
     })

@@ -331,6 +331,125 @@ macro_rules! from_sqlite {
 }
 from_sqlite!(BeginError, TransitionError, ReadError);
 
+/// One step of a transaction: the state it moves to and the columns it sets, the same
+/// for every backend. Only this crate makes them (see [`TxLog::record`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    pub(crate) to: State,
+    pub(crate) set: Vec<(&'static str, Value)>,
+}
+
+/// A column's new value in a [`Step`].
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Value {
+    Text(Option<String>),
+    Int(Option<i64>),
+}
+
+impl Step {
+    fn new(to: State, set: Vec<(&'static str, Value)>) -> Step {
+        Step { to, set }
+    }
+
+    fn prepared(p: &Prepared) -> Step {
+        let text = |s: &str| Value::Text(Some(s.to_string()));
+        Step::new(
+            State::Prepared,
+            vec![
+                ("transaction_id", text(&p.transaction_id)),
+                ("summary", text(&p.summary)),
+                (
+                    "total_minor_units",
+                    Value::Int(p.total.as_ref().map(|t| t.minor_units)),
+                ),
+                (
+                    "currency",
+                    Value::Text(p.total.as_ref().map(|t| t.currency.clone())),
+                ),
+                ("expires_at", text(&p.expires_at)),
+                ("prepared_at", Value::Int(Some(now_ms()))),
+            ],
+        )
+    }
+
+    fn confirmed() -> Step {
+        Step::new(
+            State::Confirmed,
+            vec![("confirmed_at", Value::Int(Some(now_ms())))],
+        )
+    }
+
+    fn ended(to: State, set: Vec<(&'static str, Value)>) -> Step {
+        let mut set = set;
+        set.push(("ended_at", Value::Int(Some(now_ms()))));
+        Step::new(to, set)
+    }
+
+    fn committed(reference: &str, message: &str) -> Step {
+        Step::ended(
+            State::Committed,
+            vec![
+                ("reference", Value::Text(Some(reference.to_string()))),
+                ("message", Value::Text(Some(message.to_string()))),
+            ],
+        )
+    }
+
+    fn aborted(reason: &str) -> Step {
+        Step::ended(
+            State::Aborted,
+            vec![("abort_reason", Value::Text(Some(reason.to_string())))],
+        )
+    }
+
+    fn failed(error: &str) -> Step {
+        Step::ended(
+            State::Failed,
+            vec![("failure", Value::Text(Some(error.to_string())))],
+        )
+    }
+
+    /// The conditional UPDATE that records the step: the id is parameter 1, the columns'
+    /// values 2 on, written by `placeholder` (`?n` or `$n`). The condition is the check,
+    /// so no other connection can slip in between a read and the write.
+    pub(crate) fn sql(&self, placeholder: impl Fn(usize) -> String) -> String {
+        let from = self
+            .to
+            .allowed_from()
+            .iter()
+            .map(|state| format!("'{state}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let set: Vec<String> = self
+            .set
+            .iter()
+            .enumerate()
+            .map(|(i, (column, _))| format!("{column} = {}", placeholder(i + 2)))
+            .collect();
+        // Built only from this module's constants; every value is a bound parameter.
+        format!(
+            "UPDATE tx_log SET state = '{}', {} WHERE id = {} AND state IN ({from})",
+            self.to,
+            set.join(", "),
+            placeholder(1)
+        )
+    }
+
+    /// Why a step that changed no row was refused, given the row's state (if any).
+    pub(crate) fn refused(&self, id: TxId, current: Option<String>) -> TransitionError {
+        match current {
+            None => TransitionError::NotFound(id),
+            Some(current) => TransitionError::Illegal {
+                id,
+                // Unreadable only if the CHECK constraint was bypassed; the error still
+                // names what was asked.
+                from: State::parse(&current).unwrap_or(self.to),
+                to: self.to,
+            },
+        }
+    }
+}
+
 /// The transaction log, as the gateway uses it: [`SqliteTxLog`] in a tenant's file, or
 /// the PostgreSQL store's shared log that every node sees.
 ///
@@ -355,20 +474,33 @@ pub trait TxLog: Send + Sync + fmt::Debug {
     /// [`BeginError::KeyReused`]: two different changes must never share a reservation.
     /// Operations compare as text, so serialise them the same way each time.
     fn begin(&self, intent: Intent) -> Result<TxId, BeginError>;
+    /// Records `step` if, and only if, the transaction is in a state the step may follow;
+    /// otherwise changes nothing and says why. The steps below are the only ones.
+    fn record(&self, id: TxId, step: Step) -> Result<(), TransitionError>;
     /// Records what `prepare` returned.
-    fn prepared(&self, id: TxId, prepared: &Prepared) -> Result<(), TransitionError>;
+    fn prepared(&self, id: TxId, prepared: &Prepared) -> Result<(), TransitionError> {
+        self.record(id, Step::prepared(prepared))
+    }
     /// Records the caller's yes. Returns once it is durable: only then may voxgate call
     /// `commit`, so that a crash in between is recovered by committing, not by aborting.
-    fn confirmed(&self, id: TxId) -> Result<(), TransitionError>;
+    fn confirmed(&self, id: TxId) -> Result<(), TransitionError> {
+        self.record(id, Step::confirmed())
+    }
     /// Records what `commit` returned.
-    fn committed(&self, id: TxId, reference: &str, message: &str) -> Result<(), TransitionError>;
+    fn committed(&self, id: TxId, reference: &str, message: &str) -> Result<(), TransitionError> {
+        self.record(id, Step::committed(reference, message))
+    }
     /// Records that the change was dropped (the caller said no, stayed silent or hung up;
     /// or recovery aborted it). Call it once `abort` succeeded, or straight away when
     /// there was nothing to abort.
-    fn aborted(&self, id: TxId, reason: &str) -> Result<(), TransitionError>;
+    fn aborted(&self, id: TxId, reason: &str) -> Result<(), TransitionError> {
+        self.record(id, Step::aborted(reason))
+    }
     /// Records that the change cannot go through: the plugin refused `prepare` or
     /// `commit`, or voxgate gave up on it.
-    fn failed(&self, id: TxId, error: &str) -> Result<(), TransitionError>;
+    fn failed(&self, id: TxId, error: &str) -> Result<(), TransitionError> {
+        self.record(id, Step::failed(error))
+    }
     /// Every open transaction in the log, oldest first, whoever holds it.
     ///
     /// The transactions of calls still running are listed too; recovery works through
@@ -471,56 +603,23 @@ impl TxLog for SqliteTxLog {
         Ok(TxId(id))
     }
 
-    fn prepared(&self, id: TxId, prepared: &Prepared) -> Result<(), TransitionError> {
-        let (minor_units, currency) = match &prepared.total {
-            Some(total) => (Some(total.minor_units), Some(total.currency.as_str())),
-            None => (None, None),
-        };
-        self.transition(
-            id,
-            State::Prepared,
-            "transaction_id = ?2, summary = ?3, total_minor_units = ?4, currency = ?5, \
-             expires_at = ?6, prepared_at = ?7",
-            &[
-                &prepared.transaction_id,
-                &prepared.summary,
-                &minor_units,
-                &currency,
-                &prepared.expires_at,
-                &now_ms(),
-            ],
-        )
-    }
-
-    fn confirmed(&self, id: TxId) -> Result<(), TransitionError> {
-        self.transition(id, State::Confirmed, "confirmed_at = ?2", &[&now_ms()])
-    }
-
-    fn committed(&self, id: TxId, reference: &str, message: &str) -> Result<(), TransitionError> {
-        self.transition(
-            id,
-            State::Committed,
-            "reference = ?2, message = ?3, ended_at = ?4",
-            &[&reference, &message, &now_ms()],
-        )
-    }
-
-    fn aborted(&self, id: TxId, reason: &str) -> Result<(), TransitionError> {
-        self.transition(
-            id,
-            State::Aborted,
-            "abort_reason = ?2, ended_at = ?3",
-            &[&reason, &now_ms()],
-        )
-    }
-
-    fn failed(&self, id: TxId, error: &str) -> Result<(), TransitionError> {
-        self.transition(
-            id,
-            State::Failed,
-            "failure = ?2, ended_at = ?3",
-            &[&error, &now_ms()],
-        )
+    fn record(&self, id: TxId, step: Step) -> Result<(), TransitionError> {
+        let sql = step.sql(|n| format!("?{n}"));
+        let mut params: Vec<&dyn ToSql> = vec![&id.0];
+        params.extend(step.set.iter().map(|(_, value)| match value {
+            Value::Text(v) => v as &dyn ToSql,
+            Value::Int(v) => v as &dyn ToSql,
+        }));
+        let conn = self.lock();
+        if conn.execute(&sql, params.as_slice())? == 1 {
+            return Ok(());
+        }
+        let current: Option<String> = conn
+            .query_row("SELECT state FROM tx_log WHERE id = ?1", [id.0], |row| {
+                row.get(0)
+            })
+            .optional()?;
+        Err(step.refused(id, current))
     }
 
     fn pending(&self) -> Result<Vec<Pending>, ReadError> {
@@ -607,50 +706,6 @@ impl TxLog for SqliteTxLog {
 }
 
 impl SqliteTxLog {
-    /// Moves `id` to `to` if, and only if, it is in a state `to` may follow; otherwise
-    /// changes nothing and says why. `set` assigns the step's columns from `?2` on.
-    fn transition(
-        &self,
-        id: TxId,
-        to: State,
-        set: &str,
-        values: &[&dyn ToSql],
-    ) -> Result<(), TransitionError> {
-        let from = to
-            .allowed_from()
-            .iter()
-            .map(|state| format!("'{state}'"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        // Built only from this module's constants; every value is a bound parameter.
-        let sql =
-            format!("UPDATE tx_log SET state = '{to}', {set} WHERE id = ?1 AND state IN ({from})");
-        let mut params: Vec<&dyn ToSql> = Vec::with_capacity(values.len() + 1);
-        params.push(&id.0);
-        params.extend_from_slice(values);
-
-        let conn = self.lock();
-        // The condition is the check: no read-then-write window for another connection.
-        if conn.execute(&sql, params.as_slice())? == 1 {
-            return Ok(());
-        }
-        let current: Option<String> = conn
-            .query_row("SELECT state FROM tx_log WHERE id = ?1", [id.0], |row| {
-                row.get(0)
-            })
-            .optional()?;
-        match current {
-            None => Err(TransitionError::NotFound(id)),
-            Some(current) => Err(TransitionError::Illegal {
-                id,
-                // Unreadable only if the CHECK constraint was bypassed; the error still
-                // names what was asked.
-                from: State::parse(&current).unwrap_or(to),
-                to,
-            }),
-        }
-    }
-
     fn select(&self, filter: &str, params: &[&dyn ToSql]) -> Result<Vec<RawRow>, ReadError> {
         let conn = self.lock();
         let mut statement = conn.prepare(&format!("SELECT {COLUMNS} FROM tx_log {filter}"))?;

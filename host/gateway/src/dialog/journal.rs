@@ -302,7 +302,7 @@ impl Journal {
             );
         }
         let mut finished = 0;
-        for p in pending.into_iter().filter(|p| p.tenant == tenant) {
+        for p in pending {
             let ctx = CallContext {
                 tenant: tenant.to_string(),
                 call_id: p.call_id.clone(),

@@ -186,6 +186,33 @@ impl Gateway {
         serde_json::from_slice(&body).unwrap()
     }
 
+    /// Uploads the demo shop, made a new version by `label`, to tenant `demo`; its id.
+    pub fn upload_demo_shop(&self, token: &str, label: &str) -> String {
+        let wasm = std::fs::read(voxgate_runtime::testing::plugin_path("demo-shop")).unwrap();
+        let (status, body) = self.http(
+            "POST",
+            "/v1/tenants/demo/plugins?name=demo-shop",
+            Some(token),
+            Some(("application/wasm", &new_version_of(&wasm, label))),
+        );
+        assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+        serde_json::from_slice::<serde_json::Value>(&body).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// Activates version `id` for tenant `demo`.
+    pub fn activate(&self, token: &str, id: &str) {
+        let (status, body) = self.http(
+            "POST",
+            &format!("/v1/tenants/demo/plugins/{id}/activate"),
+            Some(token),
+            None,
+        );
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    }
+
     /// Waits until `pred` holds for the tenant's calls (ended ones, newest first).
     pub fn wait_calls(
         &self,

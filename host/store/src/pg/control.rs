@@ -5,7 +5,7 @@
 use ::postgres::Row;
 
 use super::{CHANNEL, PgStore, conflict_or_db};
-use crate::control::{AuditEntry, ControlStore, TenantRow, TokenRow};
+use crate::control::{AuditEntry, ControlStore, TenantRow, TokenRow, recording_key};
 use crate::{DbError, StoreError};
 
 /// The control plane in a shared PostgreSQL database.
@@ -46,15 +46,10 @@ const TOKEN_COLUMNS: &str = "id, name, tenant, created_at, created_by, revoked_a
 
 fn read_tenant(row: &Row) -> Result<TenantRow, DbError> {
     let key: Vec<u8> = row.try_get(2)?;
-    let mut recording_key = [0u8; 32];
-    // The schema checks the length.
-    if key.len() == 32 {
-        recording_key.copy_from_slice(&key);
-    }
     Ok(TenantRow {
         id: row.try_get(0)?,
         config: row.try_get(1)?,
-        recording_key,
+        recording_key: recording_key(&key),
         created_at: row.try_get(3)?,
         updated_at: row.try_get(4)?,
     })

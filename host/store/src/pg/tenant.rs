@@ -576,17 +576,8 @@ impl TenantStore for PgTenantStore {
         if let Some(v) = filter.until {
             add(&mut sql, "date_time <", Box::new(v));
         }
-        for (column, value) in [
-            ("status", &filter.status),
-            ("category", &filter.category),
-            ("sentiment", &filter.sentiment),
-            ("queue", &filter.queue),
-            ("agent_id", &filter.agent_id),
-            ("department", &filter.department),
-        ] {
-            if let Some(v) = value {
-                add(&mut sql, &format!("{column} ="), Box::new(v.clone()));
-            }
+        for (column, v) in filter.equalities() {
+            add(&mut sql, &format!("{column} ="), Box::new(v.to_string()));
         }
         let limit = i64::from(filter.limit.clamp(1, 100_000));
         sql.push_str(&format!(

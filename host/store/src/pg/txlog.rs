@@ -14,8 +14,8 @@ use ::postgres::types::ToSql;
 use super::PgStore;
 use crate::DbError;
 use crate::txlog::{
-    BeginError, Intent, OPEN_STATES, Pending, Prepared, RawRow, ReadError, State, Transaction,
-    TransitionError, TxId, TxLog, checked_key, duration_ms, now_ms,
+    BeginError, Intent, OPEN_STATES, Pending, RawRow, ReadError, Step, Transaction,
+    TransitionError, TxId, TxLog, Value, checked_key, duration_ms, now_ms,
 };
 
 /// The transaction log of every tenant, in PostgreSQL.
@@ -72,48 +72,6 @@ impl PgTxLog {
             .collect::<Result<_, _>>()
             .map_err(DbError::from)?)
     }
-
-    /// Moves `id` to `to` if, and only if, it is in a state `to` may follow. `set`
-    /// assigns the step's columns from `$2` on.
-    fn transition(
-        &self,
-        id: TxId,
-        to: State,
-        set: &str,
-        values: &[Param<'_>],
-    ) -> Result<(), TransitionError> {
-        let from = to
-            .allowed_from()
-            .iter()
-            .map(|state| format!("'{state}'"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        // Built only from this crate's constants; every value is a bound parameter.
-        let sql =
-            format!("UPDATE tx_log SET state = '{to}', {set} WHERE id = $1 AND state IN ({from})");
-        let raw = id.as_i64();
-        let mut params: Vec<Param<'_>> = Vec::with_capacity(values.len() + 1);
-        params.push(&raw);
-        params.extend_from_slice(values);
-        let mut conn = self.store.conn()?;
-        if conn.execute(&sql, &params).map_err(DbError::from)? == 1 {
-            return Ok(());
-        }
-        let current: Option<String> = conn
-            .query_opt("SELECT state FROM tx_log WHERE id = $1", &[&raw])
-            .map_err(DbError::from)?
-            .map(|row| row.try_get(0))
-            .transpose()
-            .map_err(DbError::from)?;
-        match current {
-            None => Err(TransitionError::NotFound(id)),
-            Some(current) => Err(TransitionError::Illegal {
-                id,
-                from: State::parse(&current).unwrap_or(to),
-                to,
-            }),
-        }
-    }
 }
 
 impl TxLog for PgTxLog {
@@ -160,56 +118,25 @@ impl TxLog for PgTxLog {
         }
     }
 
-    fn prepared(&self, id: TxId, prepared: &Prepared) -> Result<(), TransitionError> {
-        let (minor_units, currency) = match &prepared.total {
-            Some(total) => (Some(total.minor_units), Some(total.currency.as_str())),
-            None => (None, None),
-        };
-        self.transition(
-            id,
-            State::Prepared,
-            "transaction_id = $2, summary = $3, total_minor_units = $4, currency = $5, \
-             expires_at = $6, prepared_at = $7",
-            &[
-                &prepared.transaction_id,
-                &prepared.summary,
-                &minor_units,
-                &currency,
-                &prepared.expires_at,
-                &now_ms(),
-            ],
-        )
-    }
-
-    fn confirmed(&self, id: TxId) -> Result<(), TransitionError> {
-        self.transition(id, State::Confirmed, "confirmed_at = $2", &[&now_ms()])
-    }
-
-    fn committed(&self, id: TxId, reference: &str, message: &str) -> Result<(), TransitionError> {
-        self.transition(
-            id,
-            State::Committed,
-            "reference = $2, message = $3, ended_at = $4",
-            &[&reference, &message, &now_ms()],
-        )
-    }
-
-    fn aborted(&self, id: TxId, reason: &str) -> Result<(), TransitionError> {
-        self.transition(
-            id,
-            State::Aborted,
-            "abort_reason = $2, ended_at = $3",
-            &[&reason, &now_ms()],
-        )
-    }
-
-    fn failed(&self, id: TxId, error: &str) -> Result<(), TransitionError> {
-        self.transition(
-            id,
-            State::Failed,
-            "failure = $2, ended_at = $3",
-            &[&error, &now_ms()],
-        )
+    fn record(&self, id: TxId, step: Step) -> Result<(), TransitionError> {
+        let sql = step.sql(|n| format!("${n}"));
+        let raw = id.as_i64();
+        let mut params: Vec<Param<'_>> = vec![&raw];
+        params.extend(step.set.iter().map(|(_, value)| match value {
+            Value::Text(v) => v as Param<'_>,
+            Value::Int(v) => v as Param<'_>,
+        }));
+        let mut conn = self.store.conn()?;
+        if conn.execute(&sql, &params).map_err(DbError::from)? == 1 {
+            return Ok(());
+        }
+        let current: Option<String> = conn
+            .query_opt("SELECT state FROM tx_log WHERE id = $1", &[&raw])
+            .map_err(DbError::from)?
+            .map(|row| row.try_get(0))
+            .transpose()
+            .map_err(DbError::from)?;
+        Err(step.refused(id, current))
     }
 
     fn pending(&self) -> Result<Vec<Pending>, ReadError> {
